@@ -1,0 +1,1 @@
+"""PostgreSQL adapter: the only package that imports psycopg."""

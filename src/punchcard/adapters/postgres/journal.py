@@ -1,0 +1,347 @@
+"""The ledger's write path: one command becomes rows in the caller's transaction.
+
+Order of work in every write, which is also the lock order (see docs/ledger.md):
+1. claim the idempotency key by inserting the transaction row (a replay stops here);
+2. lock the hold or the original transaction, if the command resolves or reverses one;
+3. create accounts on first use (sorted by address);
+4. insert the entries (two legs per posting);
+5. change bounded balances in (account id, asset) order, then unbounded slots in the
+   same order. The balances_no_overdraft CHECK refuses an overdraft.
+Nothing here commits; the unit of work does, once.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from psycopg import errors as pg
+from psycopg.types.json import Jsonb
+
+from punchcard.adapters.postgres.catalog import Catalog
+from punchcard.adapters.postgres.errors import translated
+from punchcard.adapters.postgres.queries import query
+from punchcard.adapters.postgres.reads import LedgerReads
+from punchcard.adapters.postgres.types import Connection
+from punchcard.domain import commands, postings
+from punchcard.domain.errors import (
+    CaptureExceedsHold,
+    Conflict,
+    HoldAlreadyResolved,
+    HoldExpired,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidReversal,
+)
+from punchcard.domain.model import (
+    Account,
+    AccountKind,
+    HoldResult,
+    Posting,
+    PostResult,
+    Transaction,
+    TransactionKind,
+)
+from punchcard.domain.postings import BalanceChange
+from punchcard.domain.reversal import reversal_postings
+from punchcard.domain.validation import JsonValue
+
+SLOTS = 32
+"""Balance slots per unbounded account and asset (the schema's CHECK allows 0-31)."""
+
+REVERSIBLE = frozenset({TransactionKind.POST, TransactionKind.CAPTURE, TransactionKind.REVERSAL})
+
+Changes = dict[tuple[str, str], BalanceChange]
+
+
+class Journal:
+    def __init__(
+        self,
+        conn: Connection,
+        catalog: Catalog,
+        reads: LedgerReads,
+        *,
+        clock: Callable[[], datetime],
+        max_backdate: timedelta,
+        after_commit: Callable[[Callable[[], None]], None],
+    ) -> None:
+        self._conn = conn
+        self._catalog = catalog
+        self._reads = reads
+        self._clock = clock
+        self._max_backdate = max_backdate
+        self._after_commit = after_commit
+
+    # -- commands
+
+    def post(self, cmd: commands.Post) -> PostResult:
+        now = self._clock()
+        effective_at = commands.effective_time(cmd.effective_at, now, self._max_backdate)
+        self._catalog.require_assets(self._conn, cmd.tenant, {p.asset for p in cmd.postings})
+        claimed = self._claim(cmd, TransactionKind.POST, effective_at, cmd.fingerprint())
+        if claimed is None:
+            return PostResult(self._replay(cmd, cmd.fingerprint()), replayed=True)
+        txn_id, recorded_at = claimed
+        indexed = list(enumerate(cmd.postings))
+        accounts = self._accounts(cmd.tenant, postings.addresses(cmd.postings))
+        self._insert_entries(cmd.tenant, txn_id, indexed, accounts, effective_at)
+        self._apply(cmd.tenant, postings.posted_changes(cmd.postings), accounts)
+        txn = Transaction(
+            txn_id, cmd.tenant, TransactionKind.POST, tuple(cmd.postings),
+            cmd.idempotency_key, effective_at, recorded_at, cmd.meta,
+        )  # fmt: skip
+        return PostResult(txn, replayed=False)
+
+    def hold(self, cmd: commands.PlaceHold) -> HoldResult:
+        now = self._clock()
+        effective_at = commands.effective_time(cmd.effective_at, now, self._max_backdate)
+        expires_at = cmd.expiry(now)
+        self._catalog.require_assets(self._conn, cmd.tenant, {cmd.posting.asset})
+        claimed = self._claim(cmd, TransactionKind.HOLD, effective_at, cmd.fingerprint())
+        if claimed is None:
+            txn = self._replay(cmd, cmd.fingerprint())
+            return HoldResult(self._reads.hold(cmd.tenant, txn.id), txn, replayed=True)
+        txn_id, recorded_at = claimed
+        p = cmd.posting
+        accounts = self._accounts(cmd.tenant, {p.source, p.destination})
+        self._conn.execute(
+            query("insert_hold"),
+            {
+                "tenant": cmd.tenant,
+                "transaction_id": txn_id,
+                "source_id": accounts[p.source].id,
+                "destination_id": accounts[p.destination].id,
+                "asset": p.asset,
+                "amount": p.amount,
+                "expires_at": expires_at,
+            },
+        )
+        self._apply(cmd.tenant, postings.hold_changes(p, reserve=True), accounts)
+        txn = Transaction(
+            txn_id, cmd.tenant, TransactionKind.HOLD, (), cmd.idempotency_key,
+            effective_at, recorded_at, cmd.meta,
+        )  # fmt: skip
+        return HoldResult(self._reads.hold(cmd.tenant, txn_id), txn, replayed=False)
+
+    def capture(self, cmd: commands.CaptureHold) -> PostResult:
+        return self._resolve(cmd, TransactionKind.CAPTURE, cmd.amount)
+
+    def void(self, cmd: commands.VoidHold) -> PostResult:
+        kind = (
+            TransactionKind.EXPIRE if isinstance(cmd, commands.ExpireHold) else TransactionKind.VOID
+        )
+        return self._resolve(cmd, kind, None)
+
+    def reverse(self, cmd: commands.Reverse) -> PostResult:
+        now = self._clock()
+        effective_at = commands.effective_time(cmd.effective_at, now, self._max_backdate)
+        claimed = self._claim(
+            cmd, TransactionKind.REVERSAL, effective_at, cmd.fingerprint(),
+            reverses_id=cmd.transaction_id,
+        )  # fmt: skip
+        if claimed is None:
+            return PostResult(self._replay(cmd, cmd.fingerprint()), replayed=True)
+        txn_id, recorded_at = claimed
+        params = {"tenant": cmd.tenant, "id": cmd.transaction_id}
+        row = self._conn.execute(query("lock_transaction"), params).fetchone()
+        assert row is not None  # the foreign key on reverses_id proved it exists
+        if row[0] not in REVERSIBLE:
+            raise InvalidReversal(
+                f"transaction {cmd.transaction_id} is a {row[0]}, which posts nothing to reverse"
+            )
+        original = self._reads.indexed_postings(cmd.tenant, cmd.transaction_id)
+        so_far: dict[int, int] = dict(
+            self._conn.execute(query("reversed_so_far"), params).fetchall()
+        )
+        pairs = reversal_postings(original, so_far, cmd.amount)
+        reversal = [p for _, p in pairs]
+        accounts = self._accounts(cmd.tenant, postings.addresses(reversal))
+        self._insert_entries(cmd.tenant, txn_id, pairs, accounts, effective_at)
+        self._apply(cmd.tenant, postings.posted_changes(reversal), accounts)
+        txn = Transaction(
+            txn_id, cmd.tenant, TransactionKind.REVERSAL, tuple(reversal), cmd.idempotency_key,
+            effective_at, recorded_at, cmd.meta, reverses_id=cmd.transaction_id,
+        )  # fmt: skip
+        return PostResult(txn, replayed=False)
+
+    # -- steps
+
+    def _resolve(
+        self,
+        cmd: commands.CaptureHold | commands.VoidHold,
+        kind: TransactionKind,
+        amount: int | None,
+    ) -> PostResult:
+        now = self._clock()
+        effective_at = commands.effective_time(cmd.effective_at, now, self._max_backdate)
+        try:
+            claimed = self._claim(cmd, kind, effective_at, cmd.fingerprint(), hold_id=cmd.hold_id)
+        except HoldAlreadyResolved:
+            raise HoldAlreadyResolved(f"hold {cmd.hold_id} was already resolved") from None
+        if claimed is None:
+            return PostResult(self._replay(cmd, cmd.fingerprint()), replayed=True)
+        txn_id, recorded_at = claimed
+        row = self._conn.execute(
+            query("resolve_hold"),
+            {"tenant": cmd.tenant, "hold_id": cmd.hold_id, "transaction_id": txn_id},
+        ).fetchone()
+        if row is None:  # the unique index should have said so already
+            raise HoldAlreadyResolved(f"hold {cmd.hold_id} was already resolved")
+        source, destination, asset, held, expires_at = row
+        expired = expires_at is not None and expires_at <= now
+        if kind is TransactionKind.CAPTURE and expired:
+            raise HoldExpired(f"hold {cmd.hold_id} expired at {expires_at.isoformat()}")
+        if kind is TransactionKind.EXPIRE and not expired:
+            raise Conflict(f"hold {cmd.hold_id} has not expired yet")
+        captured = 0
+        if kind is TransactionKind.CAPTURE:
+            captured = held if amount is None else amount
+        if captured > held:
+            raise CaptureExceedsHold(
+                f"cannot capture {captured} from hold {cmd.hold_id}, which holds {held}"
+            )
+        hold_posting = Posting(source, destination, asset, held)
+        posted = [Posting(source, destination, asset, captured)] if captured else []
+        accounts = self._accounts(cmd.tenant, {source, destination})
+        if posted:
+            self._insert_entries(cmd.tenant, txn_id, [(0, posted[0])], accounts, effective_at)
+        changes = postings.combine(
+            postings.hold_changes(hold_posting, reserve=False), postings.posted_changes(posted)
+        )
+        self._apply(cmd.tenant, changes, accounts)
+        txn = Transaction(
+            txn_id, cmd.tenant, kind, tuple(posted), cmd.idempotency_key, effective_at,
+            recorded_at, cmd.meta, hold_id=cmd.hold_id,
+        )  # fmt: skip
+        return PostResult(txn, replayed=False)
+
+    def _claim(
+        self,
+        cmd: commands._Command,
+        kind: TransactionKind,
+        effective_at: datetime,
+        fingerprint: bytes,
+        *,
+        hold_id: int | None = None,
+        reverses_id: int | None = None,
+    ) -> tuple[int, datetime] | None:
+        """Insert the transaction row, claiming its key; None when the key was taken."""
+        with translated():
+            row = self._conn.execute(
+                query("insert_transaction"),
+                {
+                    "tenant": cmd.tenant,
+                    "kind": kind.value,
+                    "key": cmd.idempotency_key,
+                    "request_hash": fingerprint,
+                    "effective_at": effective_at,
+                    "metadata": Jsonb(cmd.meta),
+                    "hold_id": hold_id,
+                    "reverses_id": reverses_id,
+                },
+            ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def _replay(self, cmd: commands._Command, fingerprint: bytes) -> Transaction:
+        row = self._conn.execute(
+            query("transaction_by_key"), {"tenant": cmd.tenant, "key": cmd.idempotency_key}
+        ).fetchone()
+        assert row is not None  # ON CONFLICT only skips when the key's row is committed
+        txn_id, stored = row
+        if bytes(stored) != fingerprint:
+            raise IdempotencyConflict(
+                f"idempotency key {cmd.idempotency_key!r} was used for a different request "
+                f"(transaction {txn_id})",
+                transaction_id=txn_id,
+            )
+        return self._reads.transaction(cmd.tenant, txn_id)
+
+    def _accounts(self, tenant: str, addresses: Iterable[str]) -> dict[str, Account]:
+        return self._catalog.resolve_accounts(self._conn, tenant, addresses, self._after_commit)
+
+    def _insert_entries(
+        self,
+        tenant: str,
+        txn_id: int,
+        indexed: list[tuple[int, Posting]],
+        accounts: dict[str, Account],
+        effective_at: datetime,
+    ) -> None:
+        legs = [
+            (i, is_credit, accounts[p.destination if is_credit else p.source].id, p.asset, p.amount)
+            for i, p in indexed
+            for is_credit in (False, True)
+        ]
+        index, credit, account, asset, amount = (list(column) for column in zip(*legs, strict=True))
+        with translated():
+            self._conn.execute(
+                query("insert_entries"),
+                {
+                    "tenant": tenant,
+                    "transaction_id": txn_id,
+                    "effective_at": effective_at,
+                    "posting_index": index,
+                    "is_credit": credit,
+                    "account_id": account,
+                    "asset": asset,
+                    "amount": amount,
+                },
+            )
+
+    def _apply(self, tenant: str, changes: Changes, accounts: dict[str, Account]) -> None:
+        keyed = sorted(
+            (
+                (accounts[address], asset, change)
+                for (address, asset), change in changes.items()
+                if change != BalanceChange()
+            ),
+            key=lambda item: (item[0].id, item[1]),
+        )
+        for account, asset, change in keyed:
+            if account.policy.kind is AccountKind.BOUNDED:
+                self._change_bounded(tenant, account, asset, change)
+        for account, asset, change in keyed:
+            if account.policy.kind is AccountKind.UNBOUNDED:
+                self._change_slot(tenant, account, asset, change)
+
+    def _change_bounded(
+        self, tenant: str, account: Account, asset: str, change: BalanceChange
+    ) -> None:
+        params = _balance_params(tenant, account, asset, change)
+        try:
+            if self._conn.execute(query("change_bounded_balance"), params).fetchone() is None:
+                params["allow_negative"] = account.policy.allow_negative
+                self._conn.execute(query("open_bounded_balance"), params)
+                self._conn.execute(query("change_bounded_balance"), params)
+        except pg.CheckViolation as exc:
+            if exc.diag.constraint_name != "balances_no_overdraft":
+                raise
+            raise InsufficientFunds(
+                f"account {account.address} does not have enough {asset} available "
+                f"for a debit of {change.posted_debits + change.pending_debits}",
+                account=account.address,
+                asset=asset,
+            ) from None
+
+    def _change_slot(
+        self, tenant: str, account: Account, asset: str, change: BalanceChange
+    ) -> None:
+        params = _balance_params(tenant, account, asset, change)
+        if self._conn.execute(query("change_free_slot"), params).fetchone() is None:
+            params["slot"] = random.randrange(SLOTS)
+            self._conn.execute(query("change_slot"), params)
+
+
+def _balance_params(
+    tenant: str, account: Account, asset: str, change: BalanceChange
+) -> dict[str, JsonValue]:
+    return {
+        "tenant": tenant,
+        "account_id": account.id,
+        "asset": asset,
+        "posted_debits": change.posted_debits,
+        "posted_credits": change.posted_credits,
+        "pending_debits": change.pending_debits,
+        "pending_credits": change.pending_credits,
+    }
