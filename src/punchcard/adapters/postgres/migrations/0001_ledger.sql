@@ -60,6 +60,10 @@ CREATE TRIGGER accounts_append_only BEFORE UPDATE OR DELETE ON accounts
     FOR EACH ROW EXECUTE FUNCTION reject_change();
 CREATE TRIGGER assets_append_only BEFORE UPDATE OR DELETE ON assets
     FOR EACH ROW EXECUTE FUNCTION reject_change();
+CREATE TRIGGER accounts_no_truncate BEFORE TRUNCATE ON accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION reject_change();
+CREATE TRIGGER assets_no_truncate BEFORE TRUNCATE ON assets
+    FOR EACH STATEMENT EXECUTE FUNCTION reject_change();
 
 -- ------------------------------------------------------------------ journal
 

@@ -82,12 +82,21 @@ UPDATE balances AS b
 RETURNING b.slot
 
 -- name: change_slot
--- Every existing slot was busy (or there is none yet): add or join the given one.
+-- Every existing slot is busy (or there is none yet): open a slot number not in
+-- use, so this writer does not queue either; when all 32 exist, join a random one.
 INSERT INTO balances AS b
        (tenant_id, account_id, asset, slot, allow_negative,
         posted_debits, posted_credits, pending_debits, pending_credits)
-VALUES (%(tenant)s, %(account_id)s, %(asset)s, %(slot)s, true,
-        %(posted_debits)s, %(posted_credits)s, %(pending_debits)s, %(pending_credits)s)
+SELECT %(tenant)s, %(account_id)s, %(asset)s,
+       coalesce((SELECT s FROM generate_series(0, 31) AS s
+                  WHERE NOT EXISTS (SELECT 1 FROM balances x
+                                     WHERE x.tenant_id = %(tenant)s
+                                       AND x.account_id = %(account_id)s
+                                       AND x.asset = %(asset)s AND x.slot = s)
+                  ORDER BY random()
+                  LIMIT 1),
+                %(slot)s),
+       true, %(posted_debits)s, %(posted_credits)s, %(pending_debits)s, %(pending_credits)s
 ON CONFLICT (tenant_id, account_id, asset, slot) DO UPDATE
    SET posted_debits   = b.posted_debits   + EXCLUDED.posted_debits,
        posted_credits  = b.posted_credits  + EXCLUDED.posted_credits,
