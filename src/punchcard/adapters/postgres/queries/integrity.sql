@@ -5,7 +5,7 @@
 SELECT pg_try_advisory_xact_lock(hashtextextended('punchcard.seal:' || %(tenant)s, 0))
 
 -- name: seal_head
-SELECT seq, xid::text, transaction_id, hash FROM seals
+SELECT seq, xid::text AS xid_text, transaction_id, hash FROM seals
  WHERE tenant_id = %(tenant)s
  ORDER BY seq DESC
  LIMIT 1
@@ -14,16 +14,17 @@ SELECT seq, xid::text, transaction_id, hash FROM seals
 -- Only transactions older than every running one (xid below the snapshot's
 -- xmin) are final: none of them can still commit, so none can appear later
 -- behind the chain's head.
-SELECT id, xid::text FROM transactions
- WHERE tenant_id = %(tenant)s
-   AND (xid, id) > (%(after_xid)s::xid8, %(after_id)s)
-   AND xid < pg_snapshot_xmin(pg_current_snapshot())
- ORDER BY xid, id
+-- (The text form gets its own name: a bare "ORDER BY xid" would sort the text.)
+SELECT t.id, t.xid::text AS xid_text FROM transactions t
+ WHERE t.tenant_id = %(tenant)s
+   AND (t.xid, t.id) > (%(after_xid)s::xid8, %(after_id)s)
+   AND t.xid < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY t.xid, t.id
  LIMIT %(limit)s
 
 -- name: material_transactions
 SELECT id, kind, idempotency_key, request_hash, effective_at, recorded_at, metadata, hold_id,
-       reverses_id, xid::text
+       reverses_id, xid::text AS xid_text
   FROM transactions
  WHERE tenant_id = %(tenant)s AND id = ANY(%(ids)s::bigint[])
 
@@ -48,7 +49,7 @@ SELECT %(tenant)s, s.seq, s.transaction_id, s.xid::xid8, s.hash
               %(hash)s::bytea[]) AS s(seq, transaction_id, xid, hash)
 
 -- name: seals_page
-SELECT seq, transaction_id, xid::text, hash FROM seals
+SELECT seq, transaction_id, xid::text AS xid_text, hash FROM seals
  WHERE tenant_id = %(tenant)s AND seq > %(after)s
  ORDER BY seq
  LIMIT %(limit)s
