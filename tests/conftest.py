@@ -49,7 +49,7 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-def _admin(url: str, statement: sql.Composable) -> None:
+def _admin(url: str, statement: sql.Composed) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(statement)
 
@@ -65,7 +65,9 @@ def clone(admin_url: str, template: str, name: str) -> str:
 
 
 def drop(admin_url: str, name: str) -> None:
-    _admin(admin_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    _admin(
+        admin_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    )
 
 
 @pytest.fixture(scope="session")
@@ -156,4 +158,8 @@ def clocked_ledger(shared_database: Database, clock: FakeClock) -> Ledger:
 @pytest.fixture
 def keys() -> Callable[[str], str]:
     """Unique idempotency keys: keys('earn') -> 'earn-<uuid>'."""
-    return lambda prefix="k": f"{prefix}-{uuid.uuid4().hex}"
+
+    def key(prefix: str = "k") -> str:
+        return f"{prefix}-{uuid.uuid4().hex}"
+
+    return key

@@ -50,9 +50,10 @@ def test_twenty_redemptions_of_the_whole_balance_exactly_one_wins(
     results = run_together(
         20,
         lambda i: ledger.post(
-            tenant, [Posting("customer:a:points", "program:redeemed", "PTS", 500)],
+            tenant,
+            [Posting("customer:a:points", "program:redeemed", "PTS", 500)],
             idempotency_key=f"redeem-{i}",
-        ),  # fmt: skip
+        ),
     )
     kinds = Counter(type(r).__name__ for r in results)
     assert kinds == {"PostResult": 1, "InsufficientFunds": 19}
@@ -109,9 +110,10 @@ def test_fifty_concurrent_calls_with_one_key_make_one_transaction(
     results = run_together(
         50,
         lambda i: ledger.post(
-            tenant, [Posting("program:issuance", "customer:a:points", "PTS", 10)],
+            tenant,
+            [Posting("program:issuance", "customer:a:points", "PTS", 10)],
             idempotency_key="the-one-key",
-        ),  # fmt: skip
+        ),
     )
     assert not any(isinstance(r, Exception) for r in results), results
     originals = [r for r in results if not r.replayed]  # type: ignore[union-attr]
@@ -135,7 +137,9 @@ def test_capture_and_void_race_exactly_one_resolves(ledger: Ledger, tenant: str)
 
         results = run_together(8, work)
         assert sum(not isinstance(r, Exception) for r in results) == 1, results
-        assert all(isinstance(r, errors.HoldAlreadyResolved) for r in results if isinstance(r, Exception))
+        assert all(
+            isinstance(r, errors.HoldAlreadyResolved) for r in results if isinstance(r, Exception)
+        )
     assert ledger.balance(tenant, "customer:a:points", "PTS").pending_debits == 0
     assert ledger.verify(tenant=tenant).ok
 
@@ -188,10 +192,12 @@ def test_many_writers_creating_the_same_new_accounts_make_each_once(
         12,
         lambda i: ledger.post(
             tenant,
-            [Posting("program:issuance", "customer:new1:points", "PTS", 1),
-             Posting("program:issuance", "customer:new2:points", "PTS", 1)][:: 1 if i % 2 else -1],
+            [
+                Posting("program:issuance", "customer:new1:points", "PTS", 1),
+                Posting("program:issuance", "customer:new2:points", "PTS", 1),
+            ][:: 1 if i % 2 else -1],
             idempotency_key=f"first-use-{i}",
-        ),  # fmt: skip
+        ),
     )
     assert not any(isinstance(r, Exception) for r in results), results
     assert ledger.balance(tenant, "customer:new1:points", "PTS").posted == 12

@@ -21,7 +21,9 @@ def posted(ledger: Ledger, tenant: str) -> int:
 
 
 def _ids(conn: psycopg.Connection, tenant: str) -> tuple[int, int]:
-    rows = dict(conn.execute("SELECT address, id FROM accounts WHERE tenant_id = %s", (tenant,)))
+    rows: dict[str, int] = dict(
+        conn.execute("SELECT address, id FROM accounts WHERE tenant_id = %s", (tenant,))
+    )
     return rows["program:issuance"], rows["customer:a:points"]
 
 
@@ -57,9 +59,14 @@ def test_an_unbalanced_transaction_is_refused_at_commit(
             " (%s, %s, 0, true, %s, 'PTS', 9, now())",
             (tenant, txn, issuance, tenant, txn, customer),
         )  # accepted for now: the check is deferred to COMMIT
-        with pytest.raises(errors.UnbalancedTransaction, match="does not sum to zero"), translated():
+        with (
+            pytest.raises(errors.UnbalancedTransaction, match="does not sum to zero"),
+            translated(),
+        ):
             conn.commit()
-        assert conn.execute("SELECT count(*) FROM transactions WHERE id = %s", (txn,)).fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM transactions WHERE id = %s", (txn,)
+        ).fetchone() == (0,)
 
 
 def test_balance_per_asset_not_just_in_total(ledger: Ledger, tenant: str, posted: int) -> None:
@@ -85,7 +92,9 @@ def test_balance_per_asset_not_just_in_total(ledger: Ledger, tenant: str, posted
         ("seals", "transaction_id = %(txn)s"),
     ],
 )
-@pytest.mark.parametrize("statement", ["UPDATE {table} SET tenant_id = tenant_id", "DELETE FROM {table}"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE {table} SET tenant_id = tenant_id", "DELETE FROM {table}"]
+)
 def test_journal_tables_refuse_update_and_delete(
     ledger: Ledger, tenant: str, posted: int, table: str, where: str, statement: str
 ) -> None:
@@ -104,12 +113,13 @@ def test_journal_tables_refuse_update_and_delete(
     "table", ["transactions", "entries", "holds", "seals", "accounts", "assets"]
 )
 def test_journal_tables_refuse_truncate(ledger: Ledger, table: str) -> None:
-    with ledger.database.connection() as conn:
-        with pytest.raises(errors.ImmutableRecord), translated():
-            conn.execute(f"TRUNCATE {table} CASCADE")
+    with ledger.database.connection() as conn, pytest.raises(errors.ImmutableRecord), translated():
+        conn.execute(f"TRUNCATE {table} CASCADE")
 
 
-def test_a_hold_is_resolved_at_most_once_even_in_sql(ledger: Ledger, tenant: str, posted: int) -> None:
+def test_a_hold_is_resolved_at_most_once_even_in_sql(
+    ledger: Ledger, tenant: str, posted: int
+) -> None:
     hold = ledger.hold(
         tenant, Posting("customer:a:points", "program:redeemed", "PTS", 10), idempotency_key="h"
     ).hold

@@ -72,7 +72,10 @@ def test_a_hold_resolves_only_once_but_replays_freely(funded: Ledger, tenant: st
     hold = funded.hold(tenant, SPEND, idempotency_key="h").hold
     first = funded.capture(tenant, hold.id, amount=10, idempotency_key="c")
     assert funded.capture(tenant, hold.id, amount=10, idempotency_key="c").replayed
-    assert funded.capture(tenant, hold.id, amount=10, idempotency_key="c").transaction == first.transaction
+    assert (
+        funded.capture(tenant, hold.id, amount=10, idempotency_key="c").transaction
+        == first.transaction
+    )
     with pytest.raises(errors.HoldAlreadyResolved):
         funded.capture(tenant, hold.id, amount=10, idempotency_key="c2")
     with pytest.raises(errors.HoldAlreadyResolved):

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 CUSTOMERS = ["customer:a:points", "customer:b:points", "customer:c:points"]
 DEBT = "customer:d:debt"  # bounded, may go negative
 SYSTEM = ["program:issuance", "program:redeemed"]
-ACCOUNTS = CUSTOMERS + [DEBT] + SYSTEM
+ACCOUNTS = [*CUSTOMERS, DEBT, *SYSTEM]
 CHECKED = set(CUSTOMERS)  # bounded and may not go negative
 
 
@@ -114,13 +114,16 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -- writes
 
-    @rule(target=txns, moves=st.lists(st.tuples(accounts, accounts, amounts), min_size=1, max_size=3))
+    @rule(
+        target=txns, moves=st.lists(st.tuples(accounts, accounts, amounts), min_size=1, max_size=3)
+    )
     def post(self, moves: list[tuple[str, str, int]]) -> object:
         postings = [Posting(s, d, "PTS", a) for s, d, a in moves if s != d]
         if not postings:
             return TxnRef(0, {})
         refused = self.model.refuses(
-            [(p.source, -p.amount) for p in postings] + [(p.destination, p.amount) for p in postings]
+            [(p.source, -p.amount) for p in postings]
+            + [(p.destination, p.amount) for p in postings]
         )
         key = self.key()
         if refused:
@@ -182,7 +185,9 @@ class LedgerMachine(RuleBasedStateMachine):
             self.ledger.void(self.tenant, hold.id, idempotency_key=self.key())
             self._release(hold)
             return TxnRef(0, {})
-        result = self.ledger.capture(self.tenant, hold.id, amount=amount, idempotency_key=self.key())
+        result = self.ledger.capture(
+            self.tenant, hold.id, amount=amount, idempotency_key=self.key()
+        )
         self._release(hold)
         captured = Posting(
             hold.posting.source, hold.posting.destination, "PTS", amount or hold.posting.amount

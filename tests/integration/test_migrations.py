@@ -47,7 +47,9 @@ def test_migrating_twice_is_a_no_op(empty_database_url: str) -> None:
     with psycopg.connect(empty_database_url) as conn:
         migrations.migrate(conn)
         before = describe(conn)
-        recorded = conn.execute("SELECT version, checksum FROM punchcard.schema_migrations").fetchall()
+        recorded = conn.execute(
+            "SELECT version, checksum FROM punchcard.schema_migrations"
+        ).fetchall()
         assert migrations.migrate(conn) == []
         assert migrations.pending(conn) == []
         assert describe(conn) == before
@@ -72,7 +74,10 @@ def test_a_failing_migration_leaves_no_trace(
 ) -> None:
     with psycopg.connect(empty_database_url) as conn:
         migrations.migrate(conn)
-        broken = [*migrations.available(), Migration(99, "broken", "CREATE TABLE t (x int); SELECT 1/0;")]
+        broken = [
+            *migrations.available(),
+            Migration(99, "broken", "CREATE TABLE t (x int); SELECT 1/0;"),
+        ]
         monkeypatch.setattr(migrations, "available", lambda: broken)
         with pytest.raises(psycopg.errors.DivisionByZero):
             migrations.migrate(conn)

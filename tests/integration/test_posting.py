@@ -8,6 +8,7 @@ import pytest
 
 from punchcard import AccountPolicy, Ledger, Posting, TransactionKind
 from punchcard.domain import errors
+from tests.conftest import setup_tenant
 
 
 def earn(ledger: Ledger, tenant: str, customer: str, amount: int, key: str) -> int:
@@ -93,8 +94,6 @@ def test_same_key_different_request_is_a_conflict(
 
 
 def test_keys_are_scoped_per_tenant(ledger: Ledger, tenant: str) -> None:
-    from tests.conftest import setup_tenant
-
     other = setup_tenant(ledger)
     earn(ledger, tenant, "a", 5, "shared-key")
     assert not ledger.post(

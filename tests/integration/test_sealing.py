@@ -104,7 +104,9 @@ def test_changed_metadata_is_named(own_ledger: Ledger, fresh_database_url: str) 
     _tamper(fresh_database_url, """UPDATE transactions SET metadata = '{"n": 99}' WHERE id = %s""",
             ids[0])  # fmt: skip
     problems = _problems(own_ledger)
-    assert problems == [f"{tenant}: seal chain: transaction {ids[0]} (seal 1) differs from what was sealed"]
+    assert problems == [
+        f"{tenant}: seal chain: transaction {ids[0]} (seal 1) differs from what was sealed"
+    ]
 
 
 def test_a_deleted_transaction_is_named(own_ledger: Ledger, fresh_database_url: str) -> None:
@@ -151,7 +153,9 @@ def test_a_rewritten_balance_is_named(own_ledger: Ledger, fresh_database_url: st
     _tamper(fresh_database_url, "UPDATE balances SET posted_credits = 1000000"
             " WHERE slot = 0 AND NOT allow_negative")  # fmt: skip
     problems = _problems(own_ledger)
-    assert any("customer:c1:points PTS: journal says posted -0/+11" in p for p in problems), problems
+    assert any("customer:c1:points PTS: journal says posted -0/+11" in p for p in problems), (
+        problems
+    )
 
 
 def test_sealing_order_is_numeric_across_a_power_of_ten(own_ledger: Ledger) -> None:

@@ -8,6 +8,7 @@ time) and is stopped when the last process using it lets go.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,16 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or attach to) the server; return the URL of the ``punchcard`` database."""
-        # Imported late: only the embedded mode needs it.
-        from pgserver import postgres_server  # noqa: PLC0415
-
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         mode = "delete" if self._delete_on_stop else "stop"
-        self._server = postgres_server.get_server(self.data_dir, cleanup_mode=mode)
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers) and
+            # falls back to /tmp, which is what we want anyway.
+            warnings.simplefilter("ignore")
+            # Imported late: only the embedded mode needs it.
+            from pgserver import postgres_server  # noqa: PLC0415
+
+            self._server = postgres_server.get_server(self.data_dir, cleanup_mode=mode)
         admin_url: str = self._server.get_uri()
         with psycopg.connect(admin_url, autocommit=True) as conn:
             exists = conn.execute(
