@@ -69,6 +69,27 @@ def test_an_unbalanced_transaction_is_refused_at_commit(
         ).fetchone() == (0,)
 
 
+def test_the_zero_sum_check_works_from_any_session(
+    database_url: str, tenant: str, posted: int
+) -> None:
+    """The deferred trigger must not depend on the committing session's search_path."""
+    with psycopg.connect(database_url) as conn:  # default search_path, no "punchcard"
+        row = conn.execute(
+            "INSERT INTO punchcard.transactions"
+            " (tenant_id, kind, idempotency_key, request_hash, effective_at)"
+            " VALUES (%s, 'post', 'plain-sql', %s, now()) RETURNING id",
+            (tenant, bytes(32)),
+        ).fetchone()
+        assert row is not None
+        conn.execute(
+            "INSERT INTO punchcard.entries SELECT %s, %s, 0, false, a.id, 'PTS', 5, now()"
+            " FROM punchcard.accounts a WHERE a.tenant_id = %s LIMIT 1",
+            (tenant, row[0], tenant),
+        )
+        with pytest.raises(psycopg.errors.CheckViolation, match="does not sum to zero"):
+            conn.commit()
+
+
 def test_balance_per_asset_not_just_in_total(ledger: Ledger, tenant: str, posted: int) -> None:
     with ledger.database.connection() as conn:
         issuance, customer = _ids(conn, tenant)

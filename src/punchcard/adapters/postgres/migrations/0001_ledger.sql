@@ -134,8 +134,10 @@ CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE ON entries
 CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON entries
     FOR EACH STATEMENT EXECUTE FUNCTION reject_change();
 
+-- SET search_path: the check must find its tables whatever the committing
+-- session's search_path is (psql, pgbench, another service).
 CREATE FUNCTION check_transaction_balanced() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     unbalanced text;
 BEGIN
