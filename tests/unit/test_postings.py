@@ -63,13 +63,6 @@ def test_hold_changes_reserve_and_release_symmetrically() -> None:
     assert postings.combine(reserve, release) == {k: BalanceChange() for k in reserve}
 
 
-def test_lowers_available_only_for_net_outflows() -> None:
-    assert BalanceChange(posted_debits=1).lowers_available
-    assert BalanceChange(pending_debits=1).lowers_available
-    assert not BalanceChange(posted_debits=5, posted_credits=5).lowers_available
-    assert not BalanceChange(pending_debits=-10, posted_debits=10).lowers_available
-
-
 @given(valid_postings)
 def test_every_write_sums_to_zero_per_asset(moves: list[Posting]) -> None:
     changes = postings.posted_changes(postings.validate(moves))

@@ -28,11 +28,6 @@ class TransactionKind(StrEnum):
     REVERSAL = "reversal"
 
 
-HOLD_RESOLUTIONS = frozenset(
-    {TransactionKind.CAPTURE, TransactionKind.VOID, TransactionKind.EXPIRE}
-)
-
-
 class AccountKind(StrEnum):
     BOUNDED = "bounded"
     """A customer-style account: one balance row, locked on debit, may be kept >= 0."""

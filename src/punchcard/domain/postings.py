@@ -32,11 +32,6 @@ class BalanceChange:
             self.pending_credits + other.pending_credits,
         )
 
-    @property
-    def lowers_available(self) -> bool:
-        """Whether this change can take an account below zero (only those need a check)."""
-        return self.posted_debits + self.pending_debits - self.posted_credits > 0
-
 
 def validate(postings: Sequence[Posting]) -> tuple[Posting, ...]:
     if not isinstance(postings, Sequence) or not 0 < len(postings) <= MAX_POSTINGS:

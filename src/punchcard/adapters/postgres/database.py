@@ -42,10 +42,6 @@ class Database:
         url = embedded.start()
         return cls(url, pool_size=settings.pool_size, embedded=embedded)
 
-    @property
-    def embedded(self) -> bool:
-        return self._embedded is not None
-
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """A pooled connection; whatever it leaves uncommitted is rolled back."""
@@ -60,10 +56,6 @@ class Database:
     def migrate(self) -> list[migrations.Migration]:
         with psycopg.connect(self.url) as conn:
             return migrations.migrate(conn)
-
-    def pending_migrations(self) -> list[migrations.Migration]:
-        with psycopg.connect(self.url) as conn:
-            return migrations.pending(conn)
 
     def close(self) -> None:
         self.pool.close()

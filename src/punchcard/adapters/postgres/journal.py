@@ -37,7 +37,9 @@ from punchcard.domain.errors import (
 from punchcard.domain.model import (
     Account,
     AccountKind,
+    Hold,
     HoldResult,
+    HoldStatus,
     Posting,
     PostResult,
     Transaction,
@@ -53,6 +55,9 @@ SLOTS = 32
 REVERSIBLE = frozenset({TransactionKind.POST, TransactionKind.CAPTURE, TransactionKind.REVERSAL})
 
 Changes = dict[tuple[str, str], BalanceChange]
+Claimable = (
+    commands.Post | commands.PlaceHold | commands.CaptureHold | commands.VoidHold | commands.Reverse
+)
 
 
 class Journal:
@@ -79,9 +84,9 @@ class Journal:
         now = self._clock()
         effective_at = commands.effective_time(cmd.effective_at, now, self._max_backdate)
         self._catalog.require_assets(self._conn, cmd.tenant, {p.asset for p in cmd.postings})
-        claimed = self._claim(cmd, TransactionKind.POST, effective_at, cmd.fingerprint())
-        if claimed is None:
-            return PostResult(self._replay(cmd, cmd.fingerprint()), replayed=True)
+        claimed = self._claim(cmd, TransactionKind.POST, effective_at)
+        if isinstance(claimed, Transaction):
+            return PostResult(claimed, replayed=True)
         txn_id, recorded_at = claimed
         indexed = list(enumerate(cmd.postings))
         accounts = self._accounts(cmd.tenant, postings.addresses(cmd.postings))
@@ -98,10 +103,9 @@ class Journal:
         effective_at = commands.effective_time(cmd.effective_at, now, self._max_backdate)
         expires_at = cmd.expiry(now)
         self._catalog.require_assets(self._conn, cmd.tenant, {cmd.posting.asset})
-        claimed = self._claim(cmd, TransactionKind.HOLD, effective_at, cmd.fingerprint())
-        if claimed is None:
-            txn = self._replay(cmd, cmd.fingerprint())
-            return HoldResult(self._reads.hold(cmd.tenant, txn.id), txn, replayed=True)
+        claimed = self._claim(cmd, TransactionKind.HOLD, effective_at)
+        if isinstance(claimed, Transaction):
+            return HoldResult(self._reads.hold(cmd.tenant, claimed.id), claimed, replayed=True)
         txn_id, recorded_at = claimed
         p = cmd.posting
         accounts = self._accounts(cmd.tenant, {p.source, p.destination})
@@ -122,7 +126,8 @@ class Journal:
             txn_id, cmd.tenant, TransactionKind.HOLD, (), cmd.idempotency_key,
             effective_at, recorded_at, cmd.meta,
         )  # fmt: skip
-        return HoldResult(self._reads.hold(cmd.tenant, txn_id), txn, replayed=False)
+        hold = Hold(txn_id, p, expires_at, HoldStatus.PENDING, resolved_by=None)
+        return HoldResult(hold, txn, replayed=False)
 
     def capture(self, cmd: commands.CaptureHold) -> PostResult:
         return self._resolve(cmd, TransactionKind.CAPTURE, cmd.amount)
@@ -137,11 +142,10 @@ class Journal:
         now = self._clock()
         effective_at = commands.effective_time(cmd.effective_at, now, self._max_backdate)
         claimed = self._claim(
-            cmd, TransactionKind.REVERSAL, effective_at, cmd.fingerprint(),
-            reverses_id=cmd.transaction_id,
-        )  # fmt: skip
-        if claimed is None:
-            return PostResult(self._replay(cmd, cmd.fingerprint()), replayed=True)
+            cmd, TransactionKind.REVERSAL, effective_at, reverses_id=cmd.transaction_id
+        )
+        if isinstance(claimed, Transaction):
+            return PostResult(claimed, replayed=True)
         txn_id, recorded_at = claimed
         params = {"tenant": cmd.tenant, "id": cmd.transaction_id}
         row = self._conn.execute(query("lock_transaction"), params).fetchone()
@@ -176,11 +180,11 @@ class Journal:
         now = self._clock()
         effective_at = commands.effective_time(cmd.effective_at, now, self._max_backdate)
         try:
-            claimed = self._claim(cmd, kind, effective_at, cmd.fingerprint(), hold_id=cmd.hold_id)
+            claimed = self._claim(cmd, kind, effective_at, hold_id=cmd.hold_id)
         except HoldAlreadyResolved:
             raise HoldAlreadyResolved(f"hold {cmd.hold_id} was already resolved") from None
-        if claimed is None:
-            return PostResult(self._replay(cmd, cmd.fingerprint()), replayed=True)
+        if isinstance(claimed, Transaction):
+            return PostResult(claimed, replayed=True)
         txn_id, recorded_at = claimed
         row = self._conn.execute(
             query("resolve_hold"),
@@ -218,15 +222,16 @@ class Journal:
 
     def _claim(
         self,
-        cmd: commands._Command,
+        cmd: Claimable,
         kind: TransactionKind,
         effective_at: datetime,
-        fingerprint: bytes,
         *,
         hold_id: int | None = None,
         reverses_id: int | None = None,
-    ) -> tuple[int, datetime] | None:
-        """Insert the transaction row, claiming its key; None when the key was taken."""
+    ) -> tuple[int, datetime] | Transaction:
+        """Insert the transaction row, claiming its key: its (id, recorded_at), or the
+        original transaction when the key was already used for this same request."""
+        fingerprint = cmd.fingerprint()
         with translated():
             row = self._conn.execute(
                 query("insert_transaction"),
@@ -241,9 +246,9 @@ class Journal:
                     "reverses_id": reverses_id,
                 },
             ).fetchone()
-        return None if row is None else (row[0], row[1])
+        return self._replay(cmd, fingerprint) if row is None else (row[0], row[1])
 
-    def _replay(self, cmd: commands._Command, fingerprint: bytes) -> Transaction:
+    def _replay(self, cmd: Claimable, fingerprint: bytes) -> Transaction:
         row = self._conn.execute(
             query("transaction_by_key"), {"tenant": cmd.tenant, "key": cmd.idempotency_key}
         ).fetchone()
