@@ -17,6 +17,8 @@ from punchcard.adapters.postgres.embedded import EmbeddedPostgres
 from punchcard.adapters.postgres.types import Connection
 from punchcard.config import Settings
 
+_OPEN = (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
+
 
 class Database:
     def __init__(
@@ -49,7 +51,9 @@ class Database:
         try:
             yield conn
         finally:
-            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            # A broken connection (server gone) cannot roll back and must not hide the
+            # error that broke it; the pool discards it on return.
+            if not conn.broken and conn.info.transaction_status in _OPEN:
                 conn.rollback()
             self.pool.putconn(conn)
 
