@@ -222,3 +222,99 @@ class TransientError(PunchcardError):
 
     code = "transient_error"
     http_status = 503
+
+
+# --- the loyalty programme ------------------------------------------------------------
+
+
+class InvalidProgramme(InvalidRequest):
+    """The programme settings are not valid."""
+
+    code = "invalid_programme"
+
+
+class InvalidEvent(InvalidRequest):
+    """The purchase, refund or engagement event is not valid."""
+
+    code = "invalid_event"
+
+
+class UnknownProgramme(NotFound):
+    """The tenant has no loyalty programme; create one first."""
+
+    code = "unknown_programme"
+
+
+class UnknownCustomer(NotFound):
+    """The customer is not enrolled in this programme."""
+
+    code = "unknown_customer"
+
+
+class UnknownOrder(NotFound):
+    """No purchase with this order id has been earned on."""
+
+    code = "unknown_order"
+
+
+class UnknownRedemptionOption(NotFound):
+    """The programme has no redemption option of that name."""
+
+    code = "unknown_redemption_option"
+
+
+class UnknownPartner(NotFound):
+    """The programme has no partner exchange of that name."""
+
+    code = "unknown_partner"
+
+
+class UnknownAdjustment(NotFound):
+    """The adjustment request does not exist."""
+
+    code = "unknown_adjustment"
+
+
+class UnknownAuthorization(NotFound):
+    """No redemption authorization has this hold id."""
+
+    code = "unknown_authorization"
+
+
+class InsufficientPoints(InsufficientFunds):
+    """The customer does not have enough active points."""
+
+    code = "insufficient_points"
+
+
+class BelowMinimum(Conflict):
+    """The amount is below the minimum this operation accepts."""
+
+    code = "below_minimum"
+    http_status = 422
+
+
+class RefundExceedsOrder(Conflict):
+    """Refunds of an order may not add up to more than the order's amount."""
+
+    code = "refund_exceeds_order"
+    http_status = 422
+
+
+class AdjustmentAlreadyDecided(Conflict):
+    """The adjustment request was already approved or rejected."""
+
+    code = "adjustment_already_decided"
+
+
+class MakerCheckerViolation(Conflict):
+    """The approver must be a different person from the one who made the request."""
+
+    code = "maker_checker_violation"
+    http_status = 403
+
+
+class ProgrammeChangeRefused(Conflict):
+    """This programme setting cannot change once customers hold accounts."""
+
+    code = "programme_change_refused"

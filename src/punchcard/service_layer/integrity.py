@@ -99,7 +99,28 @@ def _verify_tenant(store: IntegrityStore, tenant: str) -> TenantReport:
         ),
         _check("cross-table consistency", structure, "holds, slots and policies agree"),
     )
+    if store.has_programme(tenant):
+        checks += _loyalty_checks(store, tenant)
     return TenantReport(tenant, checks, head.seq, head.hash.hex())
+
+
+LOYALTY_CHECKS = (
+    ("lots match their draws", "lot_problems",
+     "every lot's remaining is its amount less its draws; no draw exceeds a lot"),
+    ("lots match the balances", "lot_balance_problems",
+     "per customer: active lots = available points, pending lots = pending, debt = clawback"),
+    ("refunds stay within their orders", "refund_problems",
+     "no order refunded, reversed or re-credited beyond what it had"),
+    ("authorizations match their draws", "authorization_problems",
+     "each redemption hold drew its points, and captured + released = held"),
+)  # fmt: skip
+
+
+def _loyalty_checks(store: IntegrityStore, tenant: str) -> tuple[Check, ...]:
+    return tuple(
+        _check(name, store.problems(query, tenant), summary)
+        for name, query, summary in LOYALTY_CHECKS
+    )
 
 
 def _check_chain(store: IntegrityStore, tenant: str) -> tuple[Check, SealRow]:

@@ -22,6 +22,10 @@ _BY_CONSTRAINT: dict[str, type[errors.PunchcardError]] = {
     "assets_tenant_id_fkey": errors.UnknownTenant,
     "account_policies_tenant_id_fkey": errors.UnknownTenant,
     "accounts_tenant_id_fkey": errors.UnknownTenant,
+    "operations_tenant_id_fkey": errors.UnknownTenant,
+    "customers_tenant_id_fkey": errors.UnknownTenant,
+    "programmes_tenant_id_fkey": errors.UnknownTenant,
+    "adjustments_maker_is_not_checker": errors.MakerCheckerViolation,
     "entries_amount_positive": errors.InvalidAmount,
     "holds_amount_positive": errors.InvalidAmount,
 }

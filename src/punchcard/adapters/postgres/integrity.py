@@ -123,3 +123,13 @@ class IntegrityStore:
 
     def structural_problems(self, tenant: str) -> list[str]:
         return [p for (p,) in self._conn.execute(query("structural_problems"), {"tenant": tenant})]
+
+    # -- loyalty
+
+    def has_programme(self, tenant: str) -> bool:
+        row = self._conn.execute(query("has_programme"), {"tenant": tenant}).fetchone()
+        return bool(row and row[0])
+
+    def problems(self, check: str, tenant: str) -> list[str]:
+        """Lines of one of the loyalty checks in ``integrity_loyalty.sql``."""
+        return [p for (p,) in self._conn.execute(query(check), {"tenant": tenant})]

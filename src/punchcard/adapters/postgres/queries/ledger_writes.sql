@@ -132,7 +132,10 @@ SELECT e.posting_index, sum(e.amount)::bigint
  GROUP BY e.posting_index
 
 -- name: expired_open_holds
-SELECT tenant_id, transaction_id FROM holds
+-- Redemption holds are left to the loyalty sweep, which also gives their lots back.
+SELECT tenant_id, transaction_id FROM holds h
  WHERE resolved_by IS NULL AND expires_at <= %(now)s
+   AND NOT EXISTS (SELECT 1 FROM authorizations a
+                    WHERE a.tenant_id = h.tenant_id AND a.hold_id = h.transaction_id)
  ORDER BY expires_at
  LIMIT %(limit)s

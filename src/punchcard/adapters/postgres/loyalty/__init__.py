@@ -1,0 +1,1 @@
+"""The loyalty layer's repositories: the only loyalty code that talks to PostgreSQL."""

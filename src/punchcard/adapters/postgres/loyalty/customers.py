@@ -1,0 +1,90 @@
+"""Customers: enrolment by the merchant's reference, and the per-customer lock that
+every operation on a customer's lots takes first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from punchcard.adapters.postgres.queries import query
+from punchcard.adapters.postgres.types import Connection
+from punchcard.domain.errors import UnknownCustomer
+from punchcard.domain.loyalty.movement import CustomerState
+from punchcard.domain.loyalty.results import Customer
+
+
+@dataclass(frozen=True, slots=True)
+class Locked:
+    customers: dict[str, CustomerState]
+    programme_version: int | None
+
+
+class CustomerStore:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def enroll(self, tenant: str, new_id: str, external_ref: str) -> Customer:
+        self._conn.execute(
+            query("insert_customer"), {"tenant": tenant, "id": new_id, "external_ref": external_ref}
+        )
+        found = self.by_ref(tenant, external_ref)
+        assert found is not None  # inserted now, or by whoever won the race
+        return found
+
+    def by_ref(self, tenant: str, external_ref: str) -> Customer | None:
+        row = self._conn.execute(
+            query("customer_by_ref"), {"tenant": tenant, "external_ref": external_ref}
+        ).fetchone()
+        return None if row is None else Customer(*row)
+
+    def by_id(self, tenant: str, customer_id: str) -> Customer:
+        row = self._conn.execute(
+            query("customer_by_id"), {"tenant": tenant, "id": customer_id}
+        ).fetchone()
+        if row is None:
+            raise UnknownCustomer(f"customer {customer_id} is not enrolled in tenant {tenant!r}")
+        return Customer(*row)
+
+    def state(self, tenant: str, customer_id: str) -> CustomerState:
+        row = self._conn.execute(
+            query("customer_state"), {"tenant": tenant, "id": customer_id}
+        ).fetchone()
+        if row is None:
+            raise UnknownCustomer(f"customer {customer_id} is not enrolled in tenant {tenant!r}")
+        return CustomerState(*row)
+
+    def lock(self, tenant: str, ids: Iterable[str]) -> Locked:
+        """Lock the customers' rows in id order; every id must exist."""
+        wanted = sorted(set(ids))
+        rows = self._conn.execute(
+            query("lock_customers"), {"tenant": tenant, "ids": wanted}
+        ).fetchall()
+        found = {row[0]: CustomerState(*row[:5]) for row in rows}
+        missing = [cid for cid in wanted if cid not in found]
+        if missing:
+            raise UnknownCustomer(
+                f"customer {', '.join(missing)} is not enrolled in tenant {tenant!r}"
+            )
+        return Locked(found, rows[0][5] if rows else None)
+
+    def save(self, tenant: str, states: list[CustomerState]) -> None:
+        if not states:
+            return
+        self._conn.execute(
+            query("update_customers"),
+            {
+                "tenant": tenant,
+                "ids": [s.id for s in states],
+                "deficits": [s.deficit for s in states],
+                "debts": [s.debt for s in states],
+            },
+        )
+
+    def balances(
+        self, tenant: str, addresses: Iterable[str]
+    ) -> dict[tuple[str, str], tuple[int, int]]:
+        """(address, asset) -> (posted balance, held by open holds) of the given accounts."""
+        rows = self._conn.execute(
+            query("customer_balances"), {"tenant": tenant, "addresses": list(addresses)}
+        )
+        return {(address, asset): (posted, held) for address, asset, posted, held in rows}

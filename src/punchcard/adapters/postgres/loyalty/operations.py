@@ -1,0 +1,62 @@
+"""The operation log: each loyalty call claims its idempotency key before doing any
+work, and stores its result in the same transaction for replays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from punchcard.adapters.postgres.errors import translated
+from punchcard.adapters.postgres.queries import query
+from punchcard.adapters.postgres.types import Connection
+from punchcard.domain.errors import IdempotencyConflict
+from punchcard.domain.validation import JsonValue
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    id: int
+    result: dict[str, Any]
+
+
+class OperationLog:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def claim(self, tenant: str, key: str, kind: str, fingerprint: bytes) -> Claimed | Replay:
+        params = {"tenant": tenant, "key": key, "kind": kind, "request_hash": fingerprint}
+        with translated():
+            row = self._conn.execute(query("claim_operation"), params).fetchone()
+        if row is not None:
+            return Claimed(row[0])
+        found = self._conn.execute(
+            query("operation_by_key"), {"tenant": tenant, "key": key}
+        ).fetchone()
+        assert found is not None  # ON CONFLICT only skips a committed row
+        op_id, stored_kind, stored_hash, result = found
+        if stored_kind != kind or bytes(stored_hash) != fingerprint:
+            raise IdempotencyConflict(
+                f"{_describe(key)} was already used for a different request ({stored_kind})",
+                operation_id=op_id,
+            )
+        assert result is not None  # written in the same transaction as the claim
+        return Replay(op_id, result)
+
+    def finish(self, tenant: str, op_id: int, result: dict[str, JsonValue]) -> None:
+        self._conn.execute(
+            query("finish_operation"), {"tenant": tenant, "id": op_id, "result": Jsonb(result)}
+        )
+
+
+def _describe(key: str) -> str:
+    kind, _, value = key.partition(":")
+    names = {"key": "idempotency key", "order": "order id", "event": "event id",
+             "refund": "refund id"}  # fmt: skip
+    return f"{names.get(kind, kind)} {value!r}"

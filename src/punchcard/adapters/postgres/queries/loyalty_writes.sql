@@ -1,0 +1,119 @@
+-- Writes of the loyalty layer. Every one runs inside the caller's unit of work.
+
+-- name: upsert_programme
+INSERT INTO programmes AS p (tenant_id, settings)
+VALUES (%(tenant)s, %(settings)s)
+ON CONFLICT (tenant_id) DO UPDATE
+   SET settings = EXCLUDED.settings, version = p.version + 1, updated_at = now()
+RETURNING version
+
+-- name: insert_customer
+INSERT INTO customers (tenant_id, id, external_ref)
+VALUES (%(tenant)s, %(id)s, %(external_ref)s)
+ON CONFLICT (tenant_id, external_ref) DO NOTHING
+
+-- name: lock_customers
+-- Sorted, so two operations on the same pair of customers cannot deadlock. The
+-- programme's version comes along so the caller knows whether its cached copy is
+-- current without another round trip.
+SELECT c.id, c.external_ref, c.deficit, c.debt, c.version,
+       (SELECT p.version FROM programmes p WHERE p.tenant_id = c.tenant_id)
+  FROM customers c
+ WHERE c.tenant_id = %(tenant)s AND c.id = ANY(%(ids)s::text[])
+ ORDER BY c.id
+   FOR UPDATE OF c
+
+-- name: update_customers
+UPDATE customers AS c
+   SET deficit = x.deficit, debt = x.debt, version = c.version + 1
+  FROM unnest(%(ids)s::text[], %(deficits)s::bigint[], %(debts)s::bigint[]) AS x(id, deficit, debt)
+ WHERE c.tenant_id = %(tenant)s AND c.id = x.id
+
+-- name: claim_operation
+-- A concurrent call with the same key waits here until the first commits, then
+-- finds nothing to insert and replays its result.
+INSERT INTO operations (tenant_id, idempotency_key, kind, request_hash)
+VALUES (%(tenant)s, %(key)s, %(kind)s, %(request_hash)s)
+ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+RETURNING id
+
+-- name: operation_by_key
+SELECT id, kind, request_hash, result FROM operations
+ WHERE tenant_id = %(tenant)s AND idempotency_key = %(key)s
+
+-- name: finish_operation
+UPDATE operations SET result = %(result)s WHERE tenant_id = %(tenant)s AND id = %(id)s
+
+-- name: insert_lots
+-- Identity values follow the ORDER BY, so the caller maps sorted ids to its lots.
+INSERT INTO lots
+       (tenant_id, customer_id, kind, amount, remaining, issued_at, active_from, expires_at,
+        value_points, value_minor, transaction_id, activated_by, order_id)
+SELECT %(tenant)s, x.customer_id, x.kind, x.amount, x.amount, x.issued_at, x.active_from,
+       x.expires_at, %(value_points)s, %(value_minor)s, %(transaction_id)s,
+       CASE WHEN x.pending THEN NULL ELSE %(transaction_id)s::bigint END, x.order_id
+  FROM unnest(%(customer_ids)s::text[], %(kinds)s::text[], %(amounts)s::bigint[],
+              %(issued_at)s::timestamptz[], %(active_from)s::timestamptz[],
+              %(expires_at)s::timestamptz[], %(pending)s::boolean[], %(order_ids)s::text[])
+       WITH ORDINALITY AS x(customer_id, kind, amount, issued_at, active_from, expires_at,
+                            pending, order_id, n)
+ ORDER BY x.n
+RETURNING id
+
+-- name: draw_lots
+-- Records the draws and moves each lot's remaining by their net amount; the
+-- lots_remaining_within_amount CHECK refuses a draw larger than what is left.
+WITH d AS (
+    INSERT INTO lot_draws (tenant_id, lot_id, transaction_id, amount, reason)
+    SELECT %(tenant)s, x.lot_id, %(transaction_id)s, x.amount, x.reason
+      FROM unnest(%(lot_ids)s::bigint[], %(amounts)s::bigint[], %(reasons)s::text[])
+           AS x(lot_id, amount, reason)
+    RETURNING lot_id, amount, reason
+), net AS (
+    SELECT lot_id, sum(CASE WHEN reason = 'release' THEN -amount ELSE amount END) AS taken
+      FROM d GROUP BY lot_id
+)
+UPDATE lots AS l SET remaining = l.remaining - net.taken
+  FROM net
+ WHERE l.tenant_id = %(tenant)s AND l.id = net.lot_id
+
+-- name: activate_lots
+UPDATE lots SET activated_by = %(transaction_id)s
+ WHERE tenant_id = %(tenant)s AND id = ANY(%(ids)s::bigint[]) AND activated_by IS NULL
+
+-- name: insert_order
+INSERT INTO orders
+       (tenant_id, order_id, customer_id, amount, currency, points, occurred_at, operation_id,
+        transaction_id)
+VALUES (%(tenant)s, %(order_id)s, %(customer_id)s, %(amount)s, %(currency)s, %(points)s,
+        %(occurred_at)s, %(operation_id)s, %(transaction_id)s)
+
+-- name: insert_refund
+INSERT INTO refunds
+       (tenant_id, operation_id, refund_id, order_id, amount, points_reversed,
+        points_recredited, transaction_id)
+VALUES (%(tenant)s, %(operation_id)s, %(refund_id)s, %(order_id)s, %(amount)s,
+        %(points_reversed)s, %(points_recredited)s, %(transaction_id)s)
+
+-- name: insert_redemption
+INSERT INTO redemptions
+       (tenant_id, transaction_id, customer_id, option, points, value, order_id, hold_id)
+VALUES (%(tenant)s, %(transaction_id)s, %(customer_id)s, %(option)s, %(points)s, %(value)s,
+        %(order_id)s, %(hold_id)s)
+
+-- name: insert_authorization
+INSERT INTO authorizations
+       (tenant_id, hold_id, customer_id, option, points, rate_points, rate_value, order_id)
+VALUES (%(tenant)s, %(hold_id)s, %(customer_id)s, %(option)s, %(points)s, %(rate_points)s,
+        %(rate_value)s, %(order_id)s)
+
+-- name: insert_adjustment
+INSERT INTO adjustments (tenant_id, customer_id, points, reason, requested_by, requested_at)
+VALUES (%(tenant)s, %(customer_id)s, %(points)s, %(reason)s, %(requested_by)s, %(requested_at)s)
+RETURNING id
+
+-- name: decide_adjustment
+UPDATE adjustments
+   SET status = %(status)s, decided_by = %(decided_by)s, decided_at = %(decided_at)s,
+       note = %(note)s, transaction_id = %(transaction_id)s
+ WHERE tenant_id = %(tenant)s AND id = %(id)s AND status = 'pending'

@@ -1,0 +1,1 @@
+"""The loyalty programme's pure domain: settings, lots, commands and their arithmetic."""

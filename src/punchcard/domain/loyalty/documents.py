@@ -1,0 +1,53 @@
+"""Programme settings and operation results as JSON documents.
+
+Settings are read strictly: an unknown field, a float where an integer belongs
+or a string where a number belongs is an ``InvalidProgramme`` that names the
+field. Results are stored with their operation and read back for replays.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from punchcard.domain.errors import InvalidProgramme, PunchcardError
+from punchcard.domain.loyalty.programme import Programme
+from punchcard.domain.validation import JsonValue
+
+T = TypeVar("T")
+
+
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
+
+
+def programme_from_json(document: str | bytes | dict[str, Any]) -> Programme:
+    raw = document if isinstance(document, str | bytes) else json.dumps(document)
+    try:
+        programme: Programme = _adapter(Programme).validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise InvalidProgramme(f"programme settings: {where}: {first['msg']}{more}") from None
+    except PunchcardError:
+        raise
+    return programme
+
+
+def to_document(value: object) -> dict[str, JsonValue]:
+    document: dict[str, JsonValue] = _adapter(type(value)).dump_python(value, mode="json")
+    return document
+
+
+def from_document(cls: type[T], document: dict[str, Any]) -> T:
+    value: T = _adapter(cls).validate_python(document)
+    return value

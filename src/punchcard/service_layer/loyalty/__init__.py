@@ -1,0 +1,1 @@
+"""The loyalty programme's use cases, on top of the ledger engine."""

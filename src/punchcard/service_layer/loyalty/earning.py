@@ -1,0 +1,84 @@
+"""earn: a purchase or an engagement event becomes points, exactly once.
+
+The purchase's order id (or the event's id) is the idempotency key, so a
+replayed webhook returns the first result and writes nothing. The calculator
+(a fixed rate until the rules engine plugs in) gives a breakdown by lot kind;
+each kind becomes one lot, and the breakdown is kept on the ledger transaction.
+Purchase points stay pending for the programme's ``pending_days``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from punchcard.domain.loyalty import accounts
+from punchcard.domain.loyalty.commands import Engagement, Purchase
+from punchcard.domain.loyalty.results import CreditedLot, EarnResult
+from punchcard.service_layer.loyalty.work import LoyaltyWork, ledger_key, run_operation
+
+if TYPE_CHECKING:
+    from punchcard.service_layer.loyalty.facade import Loyalty
+
+
+def earn(loyalty: Loyalty, cmd: Purchase | Engagement) -> EarnResult:
+    def body(w: LoyaltyWork, op_id: int) -> EarnResult:
+        scope = w.lock(cmd.tenant, [cmd.customer_id])
+        programme = scope.programme
+        breakdown = loyalty.calculator(programme, cmd)
+        purchase = isinstance(cmd, Purchase)
+        pending_until = None
+        if purchase and programme.pending_days:
+            pending_until = cmd.occurred_at + timedelta(days=programme.pending_days)
+        movement = scope.movement()
+        new_lots = [
+            movement.credit(
+                cmd.customer_id, points, kind=kind, source=accounts.ISSUANCE,
+                issued_at=cmd.occurred_at, pending_until=pending_until,
+                order_id=cmd.order_id if isinstance(cmd, Purchase) else None,
+            )
+            for kind, points in breakdown.by_kind().items()
+        ]  # fmt: skip
+        credited = [lot for lot in new_lots if lot is not None]
+        txn_id: int | None = None
+        lot_ids: list[int] = []
+        if movement.postings:
+            metadata = {"operation": "earn", "customer_id": cmd.customer_id,
+                        "breakdown": breakdown.document(), **_event(cmd)}  # fmt: skip
+            txn_id, lot_ids = w.post(
+                cmd.tenant, ledger_key(op_id), scope, movement, metadata=metadata,
+                effective_at=cmd.occurred_at,
+            )  # fmt: skip
+        if isinstance(cmd, Purchase):
+            w.orders.add_order(
+                cmd.tenant, order_id=cmd.order_id, customer_id=cmd.customer_id,
+                amount=cmd.amount, currency=cmd.currency, points=breakdown.points,
+                occurred_at=cmd.occurred_at, operation_id=op_id, transaction_id=txn_id,
+            )  # fmt: skip
+        return EarnResult(
+            customer_id=cmd.customer_id,
+            points=breakdown.points,
+            lots=tuple(
+                CreditedLot(
+                    id,
+                    lot.kind,
+                    lot.amount,
+                    lot.pending,
+                    lot.active_from,
+                    lot.expires_at,
+                    lot.repaid,
+                    lot.settled,
+                )
+                for id, lot in zip(lot_ids, credited, strict=True)
+            ),
+            transaction_id=txn_id,
+            breakdown=breakdown.document(),
+        )
+
+    return run_operation(loyalty, cmd, EarnResult, body)
+
+
+def _event(cmd: Purchase | Engagement) -> dict[str, str | int]:
+    if isinstance(cmd, Purchase):
+        return {"order_id": cmd.order_id, "amount": cmd.amount, "currency": cmd.currency}
+    return {"event_id": cmd.event_id, "engagement": cmd.type}

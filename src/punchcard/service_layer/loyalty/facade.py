@@ -1,0 +1,300 @@
+"""The loyalty programme's Python API: each call is one use case, one transaction.
+
+    with Loyalty.open() as loyalty:
+        loyalty.create_programme("acme", default_programme())
+        alice = loyalty.enroll("acme", "shop-customer-42")
+        loyalty.earn_purchase("acme", alice.id, order_id="o-1001", amount=12_550,
+                              currency="USD")
+        loyalty.redeem("acme", alice.id, option="product", points=500,
+                       idempotency_key="r-1")
+
+Purchases are idempotent by order id, engagement events by event id, refunds by
+refund id, everything else by the caller's ``idempotency_key``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from punchcard.adapters.postgres.loyalty.programmes import ProgrammeCache
+from punchcard.config import Settings
+from punchcard.domain.loyalty import commands
+from punchcard.domain.loyalty.commands import Direction, LineItem
+from punchcard.domain.loyalty.earning import Calculator, fixed_rate
+from punchcard.domain.loyalty.programme import Programme
+from punchcard.domain.loyalty.results import (
+    Adjustment,
+    AuthorizationResult,
+    ConversionResult,
+    Customer,
+    EarnResult,
+    ExchangeResult,
+    ExpiringPoints,
+    LotView,
+    PointsBalance,
+    RedemptionResult,
+    RefundResult,
+    SweepReport,
+    TransferResult,
+    VoidResult,
+)
+from punchcard.service_layer.ledger import Ledger
+from punchcard.service_layer.loyalty import (
+    adjustments,
+    earning,
+    moves,
+    reads,
+    refunds,
+    setup,
+    spending,
+    sweeps,
+)
+from punchcard.service_layer.loyalty.work import LoyaltyWork
+
+
+class Loyalty:
+    def __init__(self, ledger: Ledger, *, calculator: Calculator = fixed_rate) -> None:
+        self.ledger = ledger
+        self.calculator = calculator
+        self.programmes = ProgrammeCache()
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Loyalty:
+        return cls(Ledger.open(settings))
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def work(self) -> LoyaltyWork:
+        return LoyaltyWork(self.ledger.unit_of_work(), self.programmes, self.ledger.clock)
+
+    def now(self) -> datetime:
+        return self.ledger.clock()
+
+    # -- programme and customers
+
+    def create_programme(self, tenant: str, programme: Programme) -> Programme:
+        """Create the programme (and its tenant, assets and account policies), or
+        change its settings; changes that would contradict open accounts are refused."""
+        return setup.save_programme(self, tenant, programme)
+
+    def programme(self, tenant: str) -> Programme:
+        with self.work() as w:
+            return w.programme(tenant)
+
+    def enroll(self, tenant: str, external_ref: str) -> Customer:
+        return setup.enroll(self, tenant, external_ref)
+
+    def customer(self, tenant: str, customer_id: str) -> Customer:
+        commands.customer_id(customer_id)
+        with self.work() as w:
+            return w.customers.by_id(tenant, customer_id)
+
+    def find_customer(self, tenant: str, external_ref: str) -> Customer | None:
+        commands.reference(external_ref, "external reference")
+        with self.work() as w:
+            return w.customers.by_ref(tenant, external_ref)
+
+    # -- earning
+
+    def earn_purchase(
+        self,
+        tenant: str,
+        customer_id: str,
+        *,
+        order_id: str,
+        amount: int,
+        currency: str,
+        occurred_at: datetime | None = None,
+        items: Sequence[LineItem] = (),
+    ) -> EarnResult:
+        cmd = commands.Purchase(
+            tenant=tenant, customer_id=customer_id, order_id=order_id, amount=amount,
+            currency=currency, occurred_at=occurred_at or self.now(), items=tuple(items),
+        )  # fmt: skip
+        return earning.earn(self, cmd)
+
+    def earn_engagement(
+        self,
+        tenant: str,
+        customer_id: str,
+        *,
+        event_id: str,
+        type: str,
+        occurred_at: datetime | None = None,
+    ) -> EarnResult:
+        cmd = commands.Engagement(
+            tenant=tenant, customer_id=customer_id, event_id=event_id, type=type,
+            occurred_at=occurred_at or self.now(),
+        )  # fmt: skip
+        return earning.earn(self, cmd)
+
+    # -- spending
+
+    def redeem(
+        self,
+        tenant: str,
+        customer_id: str,
+        *,
+        option: str,
+        points: int,
+        idempotency_key: str,
+        order_id: str | None = None,
+    ) -> RedemptionResult:
+        cmd = commands.Redeem(
+            tenant=tenant, customer_id=customer_id, option=option, points=points,
+            idempotency_key=idempotency_key, order_id=order_id,
+        )  # fmt: skip
+        return spending.redeem(self, cmd)
+
+    def authorize(
+        self,
+        tenant: str,
+        customer_id: str,
+        *,
+        option: str,
+        points: int,
+        idempotency_key: str,
+        timeout: timedelta = timedelta(minutes=15),
+        order_id: str | None = None,
+    ) -> AuthorizationResult:
+        cmd = commands.Authorize(
+            tenant=tenant, customer_id=customer_id, option=option, points=points,
+            idempotency_key=idempotency_key, timeout=timeout, order_id=order_id,
+        )  # fmt: skip
+        return spending.authorize(self, cmd)
+
+    def capture(
+        self, tenant: str, hold_id: int, *, idempotency_key: str, points: int | None = None
+    ) -> RedemptionResult:
+        cmd = commands.Capture(
+            tenant=tenant, hold_id=hold_id, points=points, idempotency_key=idempotency_key
+        )
+        return spending.capture(self, cmd)
+
+    def void(self, tenant: str, hold_id: int, *, idempotency_key: str) -> VoidResult:
+        cmd = commands.Void(tenant=tenant, hold_id=hold_id, idempotency_key=idempotency_key)
+        return spending.void(self, cmd)
+
+    def convert(
+        self, tenant: str, customer_id: str, *, points: int, idempotency_key: str
+    ) -> ConversionResult:
+        cmd = commands.Convert(
+            tenant=tenant, customer_id=customer_id, points=points, idempotency_key=idempotency_key
+        )
+        return spending.convert(self, cmd)
+
+    # -- reversing, moving, correcting
+
+    def refund(self, tenant: str, *, order_id: str, refund_id: str, amount: int) -> RefundResult:
+        cmd = commands.Refund(tenant=tenant, order_id=order_id, refund_id=refund_id, amount=amount)
+        return refunds.refund(self, cmd)
+
+    def transfer(
+        self,
+        tenant: str,
+        *,
+        from_customer: str,
+        to_customer: str,
+        points: int,
+        idempotency_key: str,
+    ) -> TransferResult:
+        cmd = commands.Transfer(
+            tenant=tenant, from_customer=from_customer, to_customer=to_customer, points=points,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+        return moves.transfer(self, cmd)
+
+    def exchange(
+        self,
+        tenant: str,
+        customer_id: str,
+        *,
+        partner: str,
+        amount: int,
+        idempotency_key: str,
+        direction: Direction = Direction.OUT,
+    ) -> ExchangeResult:
+        cmd = commands.Exchange(
+            tenant=tenant, customer_id=customer_id, partner=partner, amount=amount,
+            direction=direction, idempotency_key=idempotency_key,
+        )  # fmt: skip
+        return moves.exchange(self, cmd)
+
+    def request_adjustment(
+        self,
+        tenant: str,
+        customer_id: str,
+        *,
+        points: int,
+        reason: str,
+        requested_by: str,
+        idempotency_key: str,
+    ) -> Adjustment:
+        cmd = commands.RequestAdjustment(
+            tenant=tenant, customer_id=customer_id, points=points, reason=reason,
+            requested_by=requested_by, idempotency_key=idempotency_key,
+        )  # fmt: skip
+        return adjustments.request_adjustment(self, cmd)
+
+    def approve_adjustment(
+        self, tenant: str, adjustment_id: int, *, approved_by: str, note: str | None = None
+    ) -> Adjustment:
+        cmd = commands.DecideAdjustment(
+            tenant=tenant, adjustment_id=adjustment_id, approve=True, decided_by=approved_by,
+            note=note,
+        )  # fmt: skip
+        return adjustments.decide_adjustment(self, cmd)
+
+    def reject_adjustment(
+        self, tenant: str, adjustment_id: int, *, rejected_by: str, note: str | None = None
+    ) -> Adjustment:
+        cmd = commands.DecideAdjustment(
+            tenant=tenant, adjustment_id=adjustment_id, approve=False, decided_by=rejected_by,
+            note=note,
+        )  # fmt: skip
+        return adjustments.decide_adjustment(self, cmd)
+
+    def pending_adjustments(self, tenant: str, *, limit: int = 100) -> list[Adjustment]:
+        with self.work() as w:
+            return w.adjustments.pending(tenant, limit)
+
+    # -- scheduled work
+
+    def activate_pending(self) -> SweepReport:
+        return sweeps.activate_pending(self)
+
+    def expire(self, tenant: str, *, as_of: datetime | None = None) -> SweepReport:
+        return sweeps.expire(self, tenant, as_of=as_of)
+
+    def expire_authorizations(self, *, limit: int = 1000) -> int:
+        return spending.expire_authorizations(self, limit=limit)
+
+    def expiring(
+        self, tenant: str, *, within: timedelta, as_of: datetime | None = None, limit: int = 1000
+    ) -> list[ExpiringPoints]:
+        return sweeps.expiring(self, tenant, within=within, as_of=as_of, limit=limit)
+
+    # -- reads
+
+    def balance(self, tenant: str, customer_id: str) -> PointsBalance:
+        commands.customer_id(customer_id)
+        return reads.balance(self, tenant, customer_id)
+
+    def lots(self, tenant: str, customer_id: str, *, include_closed: bool = False) -> list[LotView]:
+        commands.customer_id(customer_id)
+        return reads.lots(self, tenant, customer_id, include_closed=include_closed)

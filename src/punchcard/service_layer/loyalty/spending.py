@@ -1,0 +1,224 @@
+"""Spending points: redeem directly, or authorize (hold) then capture or void; convert
+to store credit.
+
+Every debit locks the customer, draws the soonest-expiring active lots and posts
+in the same transaction, so two concurrent redemptions can never spend the same
+points: the second waits for the first, then finds the lots gone. An
+authorization draws its lots when it is placed; a void, an expiry or the unused
+part of a capture gives them back to the same lots.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from punchcard.domain import commands as ledger_commands
+from punchcard.domain.errors import BelowMinimum, UnknownRedemptionOption
+from punchcard.domain.loyalty import accounts
+from punchcard.domain.loyalty.commands import Authorize, Capture, Convert, Redeem, Void
+from punchcard.domain.loyalty.lots import DrawReason, plan_release, total
+from punchcard.domain.loyalty.movement import LotDraw, require_draws
+from punchcard.domain.loyalty.programme import Programme, RedemptionOption
+from punchcard.domain.loyalty.results import (
+    AuthorizationResult,
+    ConversionResult,
+    RedemptionResult,
+    VoidResult,
+)
+from punchcard.domain.model import Posting
+from punchcard.service_layer.loyalty.work import LoyaltyWork, ledger_key, run_operation
+
+if TYPE_CHECKING:
+    from punchcard.service_layer.loyalty.facade import Loyalty
+
+
+def _option(programme: Programme, cmd: Redeem) -> RedemptionOption:
+    option = programme.redemption_options.get(cmd.option)
+    if option is None:
+        known = ", ".join(sorted(programme.redemption_options)) or "none"
+        raise UnknownRedemptionOption(f"no redemption option {cmd.option!r} (known: {known})")
+    if cmd.points < option.minimum:
+        raise BelowMinimum(
+            f"{cmd.option} needs at least {option.minimum} points; {cmd.points} were asked"
+        )
+    return option
+
+
+def redeem(loyalty: Loyalty, cmd: Redeem) -> RedemptionResult:
+    def body(w: LoyaltyWork, op_id: int) -> RedemptionResult:
+        scope = w.lock(cmd.tenant, [cmd.customer_id])
+        option = _option(scope.programme, cmd)
+        movement = scope.movement()
+        lots = w.lots.open_lots(cmd.tenant, [cmd.customer_id])
+        movement.debit(
+            cmd.customer_id, lots, cmd.points, destination=accounts.REDEEMED,
+            reason=DrawReason.REDEEM,
+        )  # fmt: skip
+        value = option.rate.value_of(cmd.points)
+        metadata = {"operation": "redeem", "customer_id": cmd.customer_id, "option": cmd.option,
+                    "value": value, "order_id": cmd.order_id}  # fmt: skip
+        txn_id, _ = w.post(cmd.tenant, ledger_key(op_id), scope, movement, metadata=metadata)
+        w.orders.add_redemption(
+            cmd.tenant, transaction_id=txn_id, customer_id=cmd.customer_id, option=cmd.option,
+            points=cmd.points, value=value, order_id=cmd.order_id, hold_id=None,
+        )  # fmt: skip
+        return RedemptionResult(
+            cmd.customer_id, cmd.option, cmd.points, value, txn_id, cmd.order_id
+        )
+
+    return run_operation(loyalty, cmd, RedemptionResult, body)
+
+
+def authorize(loyalty: Loyalty, cmd: Authorize) -> AuthorizationResult:
+    def body(w: LoyaltyWork, op_id: int) -> AuthorizationResult:
+        scope = w.lock(cmd.tenant, [cmd.customer_id])
+        option = _option(scope.programme, cmd)
+        lots = w.lots.open_lots(cmd.tenant, [cmd.customer_id])
+        draws = require_draws(cmd.customer_id, lots, cmd.points, w.now)
+        held = w.journal.hold(
+            ledger_commands.PlaceHold(
+                tenant=cmd.tenant,
+                posting=Posting(
+                    accounts.points(cmd.customer_id),
+                    accounts.REDEEMED,
+                    scope.programme.points_asset,
+                    cmd.points,
+                ),
+                idempotency_key=ledger_key(op_id),
+                timeout=cmd.timeout,
+                metadata={
+                    "operation": "authorize",
+                    "customer_id": cmd.customer_id,
+                    "option": cmd.option,
+                    "order_id": cmd.order_id,
+                },
+            )
+        )
+        hold_id = held.hold.id
+        w.lots.record(cmd.tenant, hold_id, [LotDraw(d, DrawReason.HOLD) for d in draws])
+        w.orders.add_authorization(
+            cmd.tenant, hold_id=hold_id, customer_id=cmd.customer_id, option=cmd.option,
+            points=cmd.points, rate=option.rate, order_id=cmd.order_id,
+        )  # fmt: skip
+        assert held.hold.expires_at is not None  # an authorization always has a timeout
+        return AuthorizationResult(
+            hold_id, cmd.customer_id, cmd.option, cmd.points, option.rate.value_of(cmd.points),
+            held.hold.expires_at, cmd.order_id,
+        )  # fmt: skip
+
+    return run_operation(loyalty, cmd, AuthorizationResult, body)
+
+
+def capture(loyalty: Loyalty, cmd: Capture) -> RedemptionResult:
+    def body(w: LoyaltyWork, op_id: int) -> RedemptionResult:
+        auth = w.orders.authorization(cmd.tenant, cmd.hold_id)
+        w.lock(cmd.tenant, [auth.customer_id])
+        captured = w.journal.capture(
+            ledger_commands.CaptureHold(
+                tenant=cmd.tenant,
+                hold_id=cmd.hold_id,
+                amount=cmd.points,
+                idempotency_key=ledger_key(op_id),
+                metadata={
+                    "operation": "capture",
+                    "customer_id": auth.customer_id,
+                    "option": auth.option,
+                    "order_id": auth.order_id,
+                },
+            )
+        ).transaction
+        points = captured.postings[0].amount if captured.postings else 0
+        _release(w, cmd.tenant, cmd.hold_id, auth.points - points, captured.id)
+        value = auth.rate.value_of(points)
+        if points:
+            w.orders.add_redemption(
+                cmd.tenant, transaction_id=captured.id, customer_id=auth.customer_id,
+                option=auth.option, points=points, value=value, order_id=auth.order_id,
+                hold_id=cmd.hold_id,
+            )  # fmt: skip
+        return RedemptionResult(
+            auth.customer_id, auth.option, points, value, captured.id, auth.order_id, cmd.hold_id
+        )
+
+    return run_operation(loyalty, cmd, RedemptionResult, body)
+
+
+def void(loyalty: Loyalty, cmd: Void) -> VoidResult:
+    def body(w: LoyaltyWork, op_id: int) -> VoidResult:
+        auth = w.orders.authorization(cmd.tenant, cmd.hold_id)
+        w.lock(cmd.tenant, [auth.customer_id])
+        voided = w.journal.void(
+            ledger_commands.VoidHold(
+                tenant=cmd.tenant,
+                hold_id=cmd.hold_id,
+                idempotency_key=ledger_key(op_id),
+                metadata={"operation": "void", "customer_id": auth.customer_id},
+            )
+        ).transaction
+        _release(w, cmd.tenant, cmd.hold_id, auth.points, voided.id)
+        return VoidResult(cmd.hold_id, auth.points, voided.id)
+
+    return run_operation(loyalty, cmd, VoidResult, body)
+
+
+def expire_authorizations(loyalty: Loyalty, *, limit: int = 1000) -> int:
+    """Void every redemption hold whose time has run out and give its lots back."""
+    with loyalty.work() as w:
+        due = w.orders.expired_authorizations(w.now, limit)
+    expired = 0
+    for tenant, hold_id in due:
+        with loyalty.work() as w:
+            auth = w.orders.authorization(tenant, hold_id)
+            w.lock(tenant, [auth.customer_id])
+            if w.orders.authorization(tenant, hold_id).resolved_by is not None:
+                continue  # captured or voided while we waited for the lock
+            voided = w.journal.void(
+                ledger_commands.ExpireHold(
+                    tenant=tenant,
+                    hold_id=hold_id,
+                    idempotency_key=f"expire-hold:{hold_id}",
+                    metadata={"operation": "expire_authorization", "customer_id": auth.customer_id},
+                )
+            ).transaction
+            _release(w, tenant, hold_id, auth.points, voided.id)
+            w.commit()
+            expired += 1
+    return expired
+
+
+def _release(w: LoyaltyWork, tenant: str, hold_id: int, points: int, transaction_id: int) -> None:
+    if points <= 0:
+        return
+    drawn = w.lots.hold_draws(tenant, hold_id)
+    releases = plan_release(drawn, points)
+    assert total(releases) == points
+    w.lots.record(tenant, transaction_id, [LotDraw(d, DrawReason.RELEASE) for d in releases])
+
+
+def convert(loyalty: Loyalty, cmd: Convert) -> ConversionResult:
+    def body(w: LoyaltyWork, op_id: int) -> ConversionResult:
+        scope = w.lock(cmd.tenant, [cmd.customer_id])
+        programme = scope.programme
+        rate = programme.conversion
+        units = cmd.points // rate.points
+        if units == 0:
+            raise BelowMinimum(
+                f"conversion is in whole units of {rate.points} points; {cmd.points} is less"
+            )
+        points, credit = units * rate.points, units * rate.value
+        movement = scope.movement()
+        lots = w.lots.open_lots(cmd.tenant, [cmd.customer_id])
+        movement.debit(
+            cmd.customer_id, lots, points, destination=accounts.CONVERSION,
+            reason=DrawReason.CONVERT,
+        )  # fmt: skip
+        movement.post(
+            accounts.CREDIT_ISSUANCE, accounts.credit(cmd.customer_id), credit,
+            asset=programme.credit_asset,
+        )  # fmt: skip
+        metadata = {"operation": "convert", "customer_id": cmd.customer_id, "points": points,
+                    "credit": credit}  # fmt: skip
+        txn_id, _ = w.post(cmd.tenant, ledger_key(op_id), scope, movement, metadata=metadata)
+        return ConversionResult(cmd.customer_id, points, credit, cmd.points - points, txn_id)
+
+    return run_operation(loyalty, cmd, ConversionResult, body)
