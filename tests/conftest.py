@@ -9,6 +9,7 @@ while tests that tamper with rows or the schema get a clone of their own.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import uuid
@@ -24,6 +25,8 @@ from psycopg.conninfo import make_conninfo
 from punchcard import AccountPolicy, Ledger
 from punchcard.adapters.postgres.database import Database
 from punchcard.adapters.postgres.embedded import EmbeddedPostgres
+from punchcard.domain.loyalty.programme import Programme, default_programme
+from punchcard.service_layer.loyalty.facade import Loyalty
 
 RUN = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
@@ -163,3 +166,32 @@ def keys() -> Callable[[str], str]:
         return f"{prefix}-{uuid.uuid4().hex}"
 
     return key
+
+
+# -- the loyalty programme ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def loyalty(ledger: Ledger) -> Loyalty:
+    """The loyalty API over the shared test database (real clock)."""
+    return Loyalty(ledger)
+
+
+@pytest.fixture
+def clocked_loyalty(clocked_ledger: Ledger) -> Loyalty:
+    """The loyalty API with the test's FakeClock (``clock``)."""
+    return Loyalty(clocked_ledger)
+
+
+def setup_programme(loyalty: Loyalty, programme: Programme | None = None, prefix: str = "p") -> str:
+    """A new tenant running ``programme`` (default: the seed programme with no pending
+    period, so purchase points are spendable at once)."""
+    tenant = f"{prefix}{next(_tenants)}-{uuid.uuid4().hex[:8]}"
+    chosen = programme or dataclasses.replace(default_programme(), pending_days=0)
+    loyalty.create_programme(tenant, chosen)
+    return tenant
+
+
+@pytest.fixture
+def programme_tenant(loyalty: Loyalty) -> str:
+    return setup_programme(loyalty)

@@ -72,7 +72,7 @@ def _verify_tenant(store: IntegrityStore, tenant: str) -> TenantReport:
     totals = store.asset_totals(tenant)
     drift = store.balance_drift(tenant)
     structure = store.structural_problems(tenant)
-    checks = (
+    checks: tuple[Check, ...] = (
         chain,
         _check(
             "nothing inserted behind the seal",
