@@ -62,6 +62,15 @@ def actor(value: str, what: str) -> str:
     return value
 
 
+def _occurred_at(value: datetime | None) -> None:
+    if value is not None:
+        validation.aware_time(value, what="occurred_at")
+
+
+def _micros(value: datetime | None) -> int | None:
+    return None if value is None else canonical.micros(value)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Command:
     tenant: str
@@ -127,7 +136,9 @@ class Purchase(_Command):
     amount: int
     """Order total in ``currency``'s minor unit."""
     currency: str
-    occurred_at: datetime
+    occurred_at: datetime | None = None
+    """When the order was placed; defaults to when it is recorded (and then a retry
+    without it still matches the first call)."""
     items: tuple[LineItem, ...] = ()
 
     def __post_init__(self) -> None:
@@ -138,7 +149,7 @@ class Purchase(_Command):
             raise InvalidEvent("a purchase amount must be a non-negative integer (minor units)")
         validation.amount(self.amount + 1, what="purchase amount")
         validation.asset_code(self.currency)
-        validation.aware_time(self.occurred_at, what="occurred_at")
+        _occurred_at(self.occurred_at)
         object.__setattr__(self, "items", tuple(self.items))
         if len(self.items) > MAX_LINE_ITEMS:
             raise InvalidEvent(f"a purchase may list at most {MAX_LINE_ITEMS} line items")
@@ -155,7 +166,7 @@ class Purchase(_Command):
     def request(self) -> dict[str, JsonValue]:
         return {
             "customer_id": self.customer_id, "order_id": self.order_id, "amount": self.amount,
-            "currency": self.currency, "occurred_at": canonical.micros(self.occurred_at),
+            "currency": self.currency, "occurred_at": _micros(self.occurred_at),
             "items": [item.document() for item in self.items],
         }  # fmt: skip
 
@@ -165,14 +176,14 @@ class Engagement(_Command):
     customer_id: str
     event_id: str
     type: str
-    occurred_at: datetime
+    occurred_at: datetime | None = None
 
     def __post_init__(self) -> None:
         _Command.__post_init__(self)
         customer_id(self.customer_id)
         reference(self.event_id, "event id")
         label(self.type, "engagement type")
-        validation.aware_time(self.occurred_at, what="occurred_at")
+        _occurred_at(self.occurred_at)
 
     @property
     def key(self) -> str:
@@ -180,7 +191,7 @@ class Engagement(_Command):
 
     def request(self) -> dict[str, JsonValue]:
         return {"customer_id": self.customer_id, "event_id": self.event_id, "type": self.type,
-                "occurred_at": canonical.micros(self.occurred_at)}  # fmt: skip
+                "occurred_at": _micros(self.occurred_at)}  # fmt: skip
 
 
 # -- spending --------------------------------------------------------------------------

@@ -91,16 +91,26 @@ def spending_order(lot: Lot) -> tuple[bool, datetime, datetime, int]:
 
 
 def plan_draws(
-    lots: Iterable[Lot], amount: int, now: datetime, *, first: Collection[int] = ()
+    lots: Iterable[Lot],
+    amount: int,
+    now: datetime,
+    *,
+    first: Collection[int] = (),
+    then: Collection[int] = (),
 ) -> tuple[list[Draw], int]:
     """Draws covering ``amount`` from spendable lots, and the shortfall they leave.
 
-    Lots whose ids are in ``first`` are drawn before all others (a refund takes
-    back its own order's points first), each group in spending order.
+    Lots whose ids are in ``first`` are drawn before all others, then those in
+    ``then`` (a refund takes back its own order's points first, then the points it
+    re-credits), each group in spending order.
     """
+
+    def group(lot: Lot) -> int:
+        return 0 if lot.id in first else 1 if lot.id in then else 2
+
     spendable = sorted(
         (lot for lot in lots if lot.spendable(now)),
-        key=lambda lot: (lot.id not in first, *spending_order(lot)),
+        key=lambda lot: (group(lot), *spending_order(lot)),
     )
     draws: list[Draw] = []
     left = amount

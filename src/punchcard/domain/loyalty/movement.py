@@ -151,10 +151,11 @@ class Movement:
         *,
         destination: str,
         first: Collection[int],
+        then: Collection[int] = (),
     ) -> int:
         """Take ``amount`` back for a refund, own order's lots first; the shortfall
         (points already spent) is left to the programme's policy by the caller."""
-        draws, shortfall = plan_draws(lots, amount, self.now, first=first)
+        draws, shortfall = plan_draws(lots, amount, self.now, first=first, then=then)
         self.take(customer_id, draws, destination=destination, reason=DrawReason.REFUND)
         return shortfall
 

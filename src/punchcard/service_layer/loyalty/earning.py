@@ -9,6 +9,7 @@ Purchase points stay pending for the programme's ``pending_days``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -21,20 +22,22 @@ if TYPE_CHECKING:
     from punchcard.service_layer.loyalty.facade import Loyalty
 
 
-def earn(loyalty: Loyalty, cmd: Purchase | Engagement) -> EarnResult:
+def earn(loyalty: Loyalty, request: Purchase | Engagement) -> EarnResult:
     def body(w: LoyaltyWork, op_id: int) -> EarnResult:
+        cmd = replace(request, occurred_at=request.occurred_at or w.now)
+        occurred_at = cmd.occurred_at or w.now
         scope = w.lock(cmd.tenant, [cmd.customer_id])
         programme = scope.programme
         breakdown = loyalty.calculator(programme, cmd)
         purchase = isinstance(cmd, Purchase)
         pending_until = None
         if purchase and programme.pending_days:
-            pending_until = cmd.occurred_at + timedelta(days=programme.pending_days)
+            pending_until = occurred_at + timedelta(days=programme.pending_days)
         movement = scope.movement()
         new_lots = [
             movement.credit(
                 cmd.customer_id, points, kind=kind, source=accounts.ISSUANCE,
-                issued_at=cmd.occurred_at, pending_until=pending_until,
+                issued_at=occurred_at, pending_until=pending_until,
                 order_id=cmd.order_id if isinstance(cmd, Purchase) else None,
             )
             for kind, points in breakdown.by_kind().items()
@@ -47,13 +50,13 @@ def earn(loyalty: Loyalty, cmd: Purchase | Engagement) -> EarnResult:
                         "breakdown": breakdown.document(), **_event(cmd)}  # fmt: skip
             txn_id, lot_ids = w.post(
                 cmd.tenant, ledger_key(op_id), scope, movement, metadata=metadata,
-                effective_at=cmd.occurred_at,
+                effective_at=occurred_at,
             )  # fmt: skip
         if isinstance(cmd, Purchase):
             w.orders.add_order(
                 cmd.tenant, order_id=cmd.order_id, customer_id=cmd.customer_id,
                 amount=cmd.amount, currency=cmd.currency, points=breakdown.points,
-                occurred_at=cmd.occurred_at, operation_id=op_id, transaction_id=txn_id,
+                occurred_at=occurred_at, operation_id=op_id, transaction_id=txn_id,
             )  # fmt: skip
         return EarnResult(
             customer_id=cmd.customer_id,
@@ -75,7 +78,7 @@ def earn(loyalty: Loyalty, cmd: Purchase | Engagement) -> EarnResult:
             breakdown=breakdown.document(),
         )
 
-    return run_operation(loyalty, cmd, EarnResult, body)
+    return run_operation(loyalty, request, EarnResult, body)
 
 
 def _event(cmd: Purchase | Engagement) -> dict[str, str | int]:

@@ -124,7 +124,7 @@ class Loyalty:
     ) -> EarnResult:
         cmd = commands.Purchase(
             tenant=tenant, customer_id=customer_id, order_id=order_id, amount=amount,
-            currency=currency, occurred_at=occurred_at or self.now(), items=tuple(items),
+            currency=currency, occurred_at=occurred_at, items=tuple(items),
         )  # fmt: skip
         return earning.earn(self, cmd)
 
@@ -139,7 +139,7 @@ class Loyalty:
     ) -> EarnResult:
         cmd = commands.Engagement(
             tenant=tenant, customer_id=customer_id, event_id=event_id, type=type,
-            occurred_at=occurred_at or self.now(),
+            occurred_at=occurred_at,
         )  # fmt: skip
         return earning.earn(self, cmd)
 

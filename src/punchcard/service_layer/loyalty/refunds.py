@@ -41,11 +41,11 @@ def refund(loyalty: Loyalty, cmd: Refund) -> RefundResult:
             customer_id, share.recredit, kind=LotKind.REFUNDED_REDEMPTION,
             source=accounts.REDEEMED, order_id=cmd.order_id,
         )  # fmt: skip
-        first = set(own)
+        then: set[int] = set()
         if recredit is not None:
             virtual = movement.as_lot(recredit)
             lots.append(virtual)
-            first.add(virtual.id)
+            then.add(virtual.id)
 
         cancels: list[Draw] = []
         left = share.reverse
@@ -60,7 +60,7 @@ def refund(loyalty: Loyalty, cmd: Refund) -> RefundResult:
         movement.record(cancels, DrawReason.CANCEL)
 
         shortfall = movement.take_back(
-            customer_id, lots, left, destination=accounts.ISSUANCE, first=first
+            customer_id, lots, left, destination=accounts.ISSUANCE, first=own, then=then
         )
         movement.owe(customer_id, shortfall, destination=accounts.ISSUANCE)
 
