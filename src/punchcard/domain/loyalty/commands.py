@@ -230,7 +230,7 @@ class Authorize(Redeem):
             raise InvalidRequest("an authorization's timeout must be from 1 second to 30 days")
 
     def request(self) -> dict[str, JsonValue]:
-        return Redeem.request(self) | {"timeout_s": int(self.timeout.total_seconds())}
+        return Redeem.request(self) | {"timeout_us": self.timeout // timedelta(microseconds=1)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -341,7 +341,12 @@ class Exchange(_Keyed):
         customer_id(self.customer_id)
         label(self.partner, "partner")
         points(self.amount, "exchange amount")
-        object.__setattr__(self, "direction", Direction(self.direction))
+        try:
+            object.__setattr__(self, "direction", Direction(self.direction))
+        except ValueError:
+            raise InvalidRequest(
+                f"direction {self.direction!r} must be 'out' (points to the partner) or 'back'"
+            ) from None
 
     def request(self) -> dict[str, JsonValue]:
         return {"customer_id": self.customer_id, "partner": self.partner, "amount": self.amount,

@@ -12,7 +12,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
 from punchcard.domain.errors import InvalidProgramme
@@ -48,7 +48,7 @@ class ExpiryRule:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
                 raise InvalidProgramme(f"expiry {name} must be an integer from 0 to {most}")
-        object.__setattr__(self, "round_to", RoundTo(self.round_to))
+        object.__setattr__(self, "round_to", setting(RoundTo, self.round_to, "expiry round_to"))
         if self.never and (self.months or self.days or self.round_to is not RoundTo.NONE):
             raise InvalidProgramme("an expiry rule is either 'never' or a duration, not both")
         if not self.never and not (self.months or self.days):
@@ -76,6 +76,18 @@ class ExpiryRule:
                 year=local.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0
             )
         return local.astimezone(UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def setting(enum: type[E], value: object, what: str) -> E:
+    """An enum member from a setting's value, or an InvalidProgramme naming the choices."""
+    try:
+        return enum(value)  # type: ignore[arg-type]  # any value: a bad one is the error
+    except ValueError:
+        choices = ", ".join(member.value for member in enum)
+        raise InvalidProgramme(f"{what} {value!r} is not one of: {choices}") from None
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -105,6 +105,9 @@ def plan_draws(
     re-credits), each group in spending order.
     """
 
+    if amount < 0:
+        raise ValueError(f"cannot draw a negative amount ({amount})")
+
     def group(lot: Lot) -> int:
         return 0 if lot.id in first else 1 if lot.id in then else 2
 

@@ -9,15 +9,16 @@ operation documents which side it rounds.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from punchcard.domain import validation
-from punchcard.domain.errors import InvalidAsset, InvalidProgramme
-from punchcard.domain.loyalty.expiry import SETTINGS_DOCUMENT, ExpiryRule, RoundTo
+from punchcard.domain.errors import InvalidProgramme, InvalidRequest
+from punchcard.domain.loyalty.expiry import SETTINGS_DOCUMENT, ExpiryRule, RoundTo, setting
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MAX_RATE_TERM = 10**12
@@ -77,7 +78,8 @@ class RedemptionOption:
     """Fewest points one redemption may use."""
 
     def __post_init__(self) -> None:
-        validation.amount(self.minimum, what="redemption minimum")
+        with as_setting("redemption minimum"):
+            validation.amount(self.minimum, what="redemption minimum")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +96,9 @@ class PartnerExchange:
     back: Rate | None = None
 
     def __post_init__(self) -> None:
-        validation.asset_code(self.asset)
-        validation.precision(self.precision)
+        with as_setting("partner"):
+            validation.asset_code(self.asset)
+            validation.precision(self.precision)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +130,12 @@ class Programme:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not 0 < len(self.name) <= 200:
             raise InvalidProgramme("the programme name must be 1-200 characters")
-        for code in (self.points_asset, self.credit_asset, self.currency):
-            try:
+        with as_setting("programme"):
+            for code in (self.points_asset, self.credit_asset, self.currency):
                 validation.asset_code(code)
-            except InvalidAsset as exc:
-                raise InvalidProgramme(exc.message) from None
+            validation.precision(self.credit_precision)
         if self.points_asset == self.credit_asset:
             raise InvalidProgramme("points and credit must be different assets")
-        validation.precision(self.credit_precision)
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -144,16 +145,20 @@ class Programme:
             raise InvalidProgramme("pending_days must be an integer")
         if not 0 <= pending <= MAX_PENDING_DAYS:
             raise InvalidProgramme(f"pending_days must be from 0 to {MAX_PENDING_DAYS}")
-        object.__setattr__(self, "negative_balance", NegativeBalancePolicy(self.negative_balance))
+        policy = setting(NegativeBalancePolicy, self.negative_balance, "negative_balance")
+        object.__setattr__(self, "negative_balance", policy)
         self._freeze("engagement_points", _names(self.engagement_points, "engagement type"))
         for kind, points in self.engagement_points.items():
-            validation.amount(points, what=f"engagement_points[{kind}]")
+            with as_setting("engagement_points"):
+                validation.amount(points, what=f"engagement_points[{kind}]")
         self._freeze("redemption_options", _names(self.redemption_options, "redemption option"))
         self._freeze("partners", _names(self.partners, "partner"))
         for partner in self.partners.values():
             if partner.asset in (self.points_asset, self.credit_asset):
                 raise InvalidProgramme(f"partner asset {partner.asset} is already in use")
-        expiry = {LotKind(kind): rule for kind, rule in self.expiry.items()}
+        expiry = {
+            setting(LotKind, kind, "expiry lot kind"): rule for kind, rule in self.expiry.items()
+        }
         self._freeze("expiry", {kind: expiry.get(kind, _DEFAULT_EXPIRY) for kind in LotKind})
 
     def _freeze(self, name: str, value: Mapping[Any, object]) -> None:
@@ -164,6 +169,17 @@ class Programme:
 
 
 _DEFAULT_EXPIRY = ExpiryRule.after(months=24)
+
+
+@contextmanager
+def as_setting(what: str) -> Iterator[None]:
+    """A bad value inside the settings is a bad programme (400 invalid_programme)."""
+    try:
+        yield
+    except InvalidRequest as exc:
+        if isinstance(exc, InvalidProgramme):
+            raise
+        raise InvalidProgramme(f"{what}: {exc.message}") from None
 
 
 def _names(mapping: Mapping[str, object], what: str) -> Mapping[str, object]:
