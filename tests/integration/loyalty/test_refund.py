@@ -145,3 +145,42 @@ def test_a_refund_before_activation_cancels_pending_points_outright(loyalty: Loy
     (lot,) = loyalty.lots(tenant, alice, include_closed=True)
     assert (lot.amount, lot.remaining) == (400, 0)
     _verified(loyalty, tenant)
+
+
+def test_points_paid_at_checkout_before_the_purchase_event_come_back_on_refund(
+    loyalty: Loyalty, programme_tenant: str
+) -> None:
+    """The points-for-discount flow: at checkout 1,000 points pay part of o-9, then the
+    purchase webhook arrives; a full refund of o-9 gives the 1,000 points back."""
+    alice = loyalty.enroll(programme_tenant, "shop-alice").id
+    loyalty.earn_purchase(programme_tenant, alice, order_id="fund", amount=1000_00, currency="USD")
+    loyalty.redeem(programme_tenant, alice, option="product", points=1000,
+                   idempotency_key="checkout-o-9", order_id="o-9")  # fmt: skip
+    loyalty.earn_purchase(programme_tenant, alice, order_id="o-9", amount=50_00, currency="USD")
+    refund = loyalty.refund(programme_tenant, order_id="o-9", refund_id="rf-9", amount=50_00)
+    assert (refund.points_reversed, refund.points_recredited) == (50, 1000)
+    assert loyalty.balance(programme_tenant, alice).spendable == 1000
+    _verified(loyalty, programme_tenant)
+
+
+def test_a_redemption_cannot_name_another_customers_order(
+    loyalty: Loyalty, programme_tenant: str
+) -> None:
+    alice = loyalty.enroll(programme_tenant, "shop-alice").id
+    bob = loyalty.enroll(programme_tenant, "shop-bob").id
+    for who in (alice, bob):
+        loyalty.earn_purchase(programme_tenant, who, order_id=f"fund-{who}", amount=1000_00,
+                              currency="USD")  # fmt: skip
+    with pytest.raises(errors.InvalidRequest, match="belongs to another customer"):
+        loyalty.redeem(programme_tenant, bob, option="product", points=500,
+                       idempotency_key="r", order_id=f"fund-{alice}")  # fmt: skip
+    # Named before the purchase arrived, another customer's redemption is not given to
+    # the order's customer when it is refunded: it stays redeemed.
+    loyalty.redeem(programme_tenant, bob, option="product", points=500, idempotency_key="r2",
+                   order_id="o-later")  # fmt: skip
+    loyalty.earn_purchase(programme_tenant, alice, order_id="o-later", amount=10_00,
+                          currency="USD")  # fmt: skip
+    refund = loyalty.refund(programme_tenant, order_id="o-later", refund_id="rf", amount=10_00)
+    assert refund.points_recredited == 0
+    assert loyalty.balance(programme_tenant, alice).available == 1000
+    _verified(loyalty, programme_tenant)

@@ -29,7 +29,8 @@ class CustomerState:
     debt: int = 0
     """Points owed in the clawback account (clawback_from_future)."""
     version: int = 0
-    """Bumped by every operation that touches the customer's lots."""
+    """Bumped by the sweeps and whenever deficit or debt change; it keys the sweeps'
+    transactions, so each is unique per customer."""
 
 
 @dataclass(frozen=True, slots=True)

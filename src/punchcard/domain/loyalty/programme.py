@@ -1,9 +1,10 @@
 """A tenant's loyalty programme: what points are worth, how they expire, what they buy.
 
 Every rate is a pair of integers (``points`` points are worth ``value`` minor
-units), so no arithmetic on points or money ever touches a float. Divisions
-round down (floor) in the customer's disfavour by at most one minor unit; each
-operation documents which side it rounds.
+units), so no arithmetic on points or money ever touches a float. Every division
+rounds down (floor): what a redemption or conversion grants (the programme keeps
+the fraction), what a purchase earns (likewise), and what a refund takes back
+(there the customer keeps the fraction; see ``refunds.py``).
 """
 
 from __future__ import annotations

@@ -177,7 +177,11 @@ class Adjustment:
 class PointsBalance:
     customer_id: str
     available: int
-    """Spendable now: active points not held (negative when a refund overdrew them)."""
+    """The points account's balance less what holds reserve: active points, including
+    any past expiry that the sweep has not taken yet (negative when a refund overdrew
+    the account under allow_negative)."""
+    spendable: int
+    """What a redemption can use right now: active lots not held and not past expiry."""
     pending: int
     """Earned but locked until the return window closes."""
     held: int

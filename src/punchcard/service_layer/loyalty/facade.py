@@ -282,7 +282,8 @@ class Loyalty:
         return sweeps.expire(self, tenant, as_of=as_of)
 
     def expire_authorizations(self, *, limit: int = 1000) -> int:
-        return spending.expire_authorizations(self, limit=limit)
+        """Expire due redemption holds, ``limit`` per batch, until none is left."""
+        return spending.expire_authorizations(self, batch=limit)
 
     def expiring(
         self, tenant: str, *, within: timedelta, as_of: datetime | None = None, limit: int = 1000

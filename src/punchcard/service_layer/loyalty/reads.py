@@ -26,9 +26,11 @@ def balance(loyalty: Loyalty, tenant: str, customer_id: str) -> PointsBalance:
     points_asset, credit_asset = programme.points_asset, programme.credit_asset
     posted, held = found.get((addresses["points"], points_asset), (0, 0))
     expiring = sum(lot.remaining for lot in lots if not lot.pending and not lot.spendable(w.now))
+    spendable = sum(lot.remaining for lot in lots if lot.spendable(w.now))
     return PointsBalance(
         customer_id=customer_id,
         available=posted - held,
+        spendable=spendable,
         pending=found.get((addresses["pending"], points_asset), (0, 0))[0],
         held=held,
         debt=state.debt,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from punchcard.domain import commands as ledger_commands
-from punchcard.domain.errors import BelowMinimum, UnknownRedemptionOption
+from punchcard.domain.errors import BelowMinimum, InvalidRequest, UnknownRedemptionOption
 from punchcard.domain.loyalty import accounts
 from punchcard.domain.loyalty.commands import Authorize, Capture, Convert, Redeem, Void
 from punchcard.domain.loyalty.lots import DrawReason, plan_release, total
@@ -32,6 +32,16 @@ if TYPE_CHECKING:
     from punchcard.service_layer.loyalty.facade import Loyalty
 
 
+def _order_of(w: LoyaltyWork, cmd: Redeem) -> None:
+    """A redemption may name an order the purchase event has not reached yet (points
+    paid part of it at checkout), but never another customer's order."""
+    if cmd.order_id is None:
+        return
+    owner = w.orders.owner(cmd.tenant, cmd.order_id)
+    if owner is not None and owner != cmd.customer_id:
+        raise InvalidRequest(f"order {cmd.order_id!r} belongs to another customer")
+
+
 def _option(programme: Programme, cmd: Redeem) -> RedemptionOption:
     option = programme.redemption_options.get(cmd.option)
     if option is None:
@@ -48,6 +58,7 @@ def redeem(loyalty: Loyalty, cmd: Redeem) -> RedemptionResult:
     def body(w: LoyaltyWork, op_id: int) -> RedemptionResult:
         scope = w.lock(cmd.tenant, [cmd.customer_id])
         option = _option(scope.programme, cmd)
+        _order_of(w, cmd)
         movement = scope.movement()
         lots = w.lots.open_lots(cmd.tenant, [cmd.customer_id])
         movement.debit(
@@ -73,6 +84,7 @@ def authorize(loyalty: Loyalty, cmd: Authorize) -> AuthorizationResult:
     def body(w: LoyaltyWork, op_id: int) -> AuthorizationResult:
         scope = w.lock(cmd.tenant, [cmd.customer_id])
         option = _option(scope.programme, cmd)
+        _order_of(w, cmd)
         lots = w.lots.open_lots(cmd.tenant, [cmd.customer_id])
         draws = require_draws(cmd.customer_id, lots, cmd.points, w.now)
         held = w.journal.hold(
@@ -161,29 +173,35 @@ def void(loyalty: Loyalty, cmd: Void) -> VoidResult:
     return run_operation(loyalty, cmd, VoidResult, body)
 
 
-def expire_authorizations(loyalty: Loyalty, *, limit: int = 1000) -> int:
+def expire_authorizations(loyalty: Loyalty, *, batch: int = 1000) -> int:
     """Void every redemption hold whose time has run out and give its lots back."""
-    with loyalty.work() as w:
-        due = w.orders.expired_authorizations(w.now, limit)
     expired = 0
-    for tenant, hold_id in due:
+    while True:
         with loyalty.work() as w:
-            auth = w.orders.authorization(tenant, hold_id)
-            w.lock(tenant, [auth.customer_id])
-            if w.orders.authorization(tenant, hold_id).resolved_by is not None:
-                continue  # captured or voided while we waited for the lock
-            voided = w.journal.void(
-                ledger_commands.ExpireHold(
-                    tenant=tenant,
-                    hold_id=hold_id,
-                    idempotency_key=f"expire-hold:{hold_id}",
-                    metadata={"operation": "expire_authorization", "customer_id": auth.customer_id},
-                )
-            ).transaction
-            _release(w, tenant, hold_id, auth.points, voided.id)
-            w.commit()
-            expired += 1
-    return expired
+            due = w.orders.expired_authorizations(w.now, batch)
+        for tenant, hold_id in due:
+            expired += _expire_authorization(loyalty, tenant, hold_id)
+        if len(due) < batch:
+            return expired
+
+
+def _expire_authorization(loyalty: Loyalty, tenant: str, hold_id: int) -> bool:
+    with loyalty.work() as w:
+        auth = w.orders.authorization(tenant, hold_id)
+        w.lock(tenant, [auth.customer_id])
+        if w.orders.authorization(tenant, hold_id).resolved_by is not None:
+            return False  # captured or voided while we waited for the lock
+        voided = w.journal.void(
+            ledger_commands.ExpireHold(
+                tenant=tenant,
+                hold_id=hold_id,
+                idempotency_key=f"expire-hold:{hold_id}",
+                metadata={"operation": "expire_authorization", "customer_id": auth.customer_id},
+            )
+        ).transaction
+        _release(w, tenant, hold_id, auth.points, voided.id)
+        w.commit()
+    return True
 
 
 def _release(w: LoyaltyWork, tenant: str, hold_id: int, points: int, transaction_id: int) -> None:

@@ -23,39 +23,50 @@ if TYPE_CHECKING:
 PAGE = 500
 
 
-def activate_pending(loyalty: Loyalty, *, limit: int = 10_000) -> SweepReport:
-    """Make spendable every pending lot whose return window has closed."""
-    with loyalty.work() as w:
-        due = w.lots.customers_due_activation(w.now, limit)
+def activate_pending(loyalty: Loyalty) -> SweepReport:
+    """Make spendable every pending lot whose return window has closed, one customer
+    (one transaction) at a time, in pages."""
     customers = lots_done = points = 0
-    for tenant, customer_id in due:
+    after = ("", "")
+    while True:
         with loyalty.work() as w:
-            scope = w.lock(tenant, [customer_id])
-            ready = [
-                lot for lot in w.lots.open_lots(tenant, [customer_id])
-                if lot.pending and lot.active_from <= w.now
-            ]  # fmt: skip
-            if not ready:
-                continue  # another worker got here first
-            movement = scope.movement()
-            amount = sum(lot.remaining for lot in ready)
-            movement.post(accounts.pending(customer_id), accounts.points(customer_id), amount)
-            for lot in sorted(ready, key=lambda lot: lot.id):
-                repaid, settled = movement.pay_debts(customer_id, lot.remaining)
-                movement.record([Draw(lot.id, repaid)], DrawReason.REPAY)
-                movement.record([Draw(lot.id, settled)], DrawReason.SETTLE)
-            movement.activated.extend(lot.id for lot in ready)
-            key = f"activate:{customer_id}:{scope.customers[customer_id].version}"
-            w.post(
-                tenant, key, scope, movement, bump=[customer_id],
-                metadata={"operation": "activate", "customer_id": customer_id,
-                          "lots": [lot.id for lot in ready]},
-            )  # fmt: skip
-            w.commit()
-        customers += 1
-        lots_done += len(ready)
-        points += amount
-    return SweepReport(customers, lots_done, points, customers)
+            page = w.lots.customers_due_activation(w.now, after=after, limit=PAGE)
+        for tenant, customer_id in page:
+            done = _activate_customer(loyalty, tenant, customer_id)
+            if done:
+                customers += 1
+                lots_done += done[0]
+                points += done[1]
+        if len(page) < PAGE:
+            return SweepReport(customers, lots_done, points, customers)
+        after = page[-1]
+
+
+def _activate_customer(loyalty: Loyalty, tenant: str, customer_id: str) -> tuple[int, int] | None:
+    with loyalty.work() as w:
+        scope = w.lock(tenant, [customer_id])
+        ready = [
+            lot for lot in w.lots.open_lots(tenant, [customer_id])
+            if lot.pending and lot.active_from <= w.now
+        ]  # fmt: skip
+        if not ready:
+            return None  # another worker got here first
+        movement = scope.movement()
+        amount = sum(lot.remaining for lot in ready)
+        movement.post(accounts.pending(customer_id), accounts.points(customer_id), amount)
+        for lot in sorted(ready, key=lambda lot: lot.id):
+            repaid, settled = movement.pay_debts(customer_id, lot.remaining)
+            movement.record([Draw(lot.id, repaid)], DrawReason.REPAY)
+            movement.record([Draw(lot.id, settled)], DrawReason.SETTLE)
+        movement.activated.extend(lot.id for lot in ready)
+        key = f"activate:{customer_id}:{scope.customers[customer_id].version}"
+        w.post(
+            tenant, key, scope, movement, bump=[customer_id],
+            metadata={"operation": "activate", "customer_id": customer_id,
+                      "lots": [lot.id for lot in ready]},
+        )  # fmt: skip
+        w.commit()
+    return len(ready), amount
 
 
 def expire(loyalty: Loyalty, tenant: str, *, as_of: datetime | None = None) -> SweepReport:

@@ -51,10 +51,12 @@ class LotStore:
             Draw(lot, amount) for lot, amount in self._conn.execute(query("hold_draws"), params)
         ]
 
-    def customers_due_activation(self, as_of: datetime, limit: int) -> list[tuple[str, str]]:
-        rows = self._conn.execute(
-            query("customers_due_activation"), {"as_of": as_of, "limit": limit}
-        )
+    def customers_due_activation(
+        self, as_of: datetime, *, after: tuple[str, str], limit: int
+    ) -> list[tuple[str, str]]:
+        params = {"as_of": as_of, "after_tenant": after[0], "after_customer": after[1],
+                  "limit": limit}  # fmt: skip
+        rows = self._conn.execute(query("customers_due_activation"), params)
         return [(tenant, customer) for tenant, customer in rows]
 
     def customers_due_expiry(

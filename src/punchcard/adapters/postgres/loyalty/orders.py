@@ -56,6 +56,13 @@ class OrderStore:
             raise UnknownOrder(f"order {order_id!r} has not been earned on in tenant {tenant!r}")
         return str(row[0])
 
+    def owner(self, tenant: str, order_id: str) -> str | None:
+        """The customer who earned on the order, if its purchase was seen."""
+        row = self._conn.execute(
+            query("order_customer"), {"tenant": tenant, "order_id": order_id}
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def lock_totals(self, tenant: str, order_id: str) -> tuple[str, OrderTotals]:
         """The order's customer and running totals; locks the order against other refunds."""
         row = self._conn.execute(

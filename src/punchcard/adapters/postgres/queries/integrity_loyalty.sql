@@ -74,8 +74,12 @@ WITH r AS (
            sum(points_recredited) AS recredited
       FROM refunds WHERE tenant_id = %(tenant)s GROUP BY order_id
 ), d AS (
-    SELECT order_id, sum(points) AS points
-      FROM redemptions WHERE tenant_id = %(tenant)s AND order_id IS NOT NULL GROUP BY order_id
+    SELECT r.order_id, sum(r.points) AS points
+      FROM redemptions r
+      JOIN orders o ON o.tenant_id = r.tenant_id AND o.order_id = r.order_id
+                   AND o.customer_id = r.customer_id
+     WHERE r.tenant_id = %(tenant)s
+     GROUP BY r.order_id
 )
 SELECT format('order %%s: refunds of %%s (%%s points reversed, %%s re-credited) exceed the order '
               '(%%s, %%s points earned, %%s redeemed on it)', o.order_id, r.amount, r.reversed,

@@ -43,7 +43,8 @@ SELECT lot_id, amount FROM lot_draws
 -- Locks the order row: refunds of one order run one at a time.
 SELECT o.customer_id, o.amount, o.points,
        (SELECT coalesce(sum(r.points), 0)::bigint FROM redemptions r
-         WHERE r.tenant_id = o.tenant_id AND r.order_id = o.order_id),
+         WHERE r.tenant_id = o.tenant_id AND r.order_id = o.order_id
+           AND r.customer_id = o.customer_id),
        (SELECT coalesce(sum(f.amount), 0)::bigint FROM refunds f
          WHERE f.tenant_id = o.tenant_id AND f.order_id = o.order_id),
        (SELECT coalesce(sum(f.points_reversed), 0)::bigint FROM refunds f
@@ -80,6 +81,7 @@ SELECT id, customer_id, points, reason, requested_by, requested_at, status, deci
 -- name: customers_due_activation
 SELECT DISTINCT tenant_id, customer_id FROM lots
  WHERE activated_by IS NULL AND remaining > 0 AND active_from <= %(as_of)s
+   AND (tenant_id, customer_id) > (%(after_tenant)s, %(after_customer)s)
  ORDER BY tenant_id, customer_id
  LIMIT %(limit)s
 
