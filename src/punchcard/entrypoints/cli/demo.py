@@ -1,36 +1,68 @@
-"""``punchcard demo``: a small loyalty programme simulated against the real engine.
+"""``punchcard demo``: the default loyalty programme simulated through the Loyalty API.
 
-Customers earn, hold and capture or void, get earns reversed, spend, convert
-points to store credit, retry with the same idempotency key and sometimes ask for
-more than they have. Each customer's story is drawn from its own seeded random
-stream, so a run is reproducible whatever the thread interleaving.
+Customers enrol, buy (some orders still inside their 14-day return window, some
+webhooks delivered twice), engage, then redeem, authorize and capture or void,
+convert to store credit, exchange with a partner, get refunds (also of points
+already spent), receive operators' adjustments, ask for more than they have and
+finally give points to each other. Between the acts the scheduled sweeps run:
+pending points are activated, abandoned authorizations expire, due lots expire.
+Each customer's story is drawn from its own seeded random stream (see
+``demo_customer``), so a run's counts are reproducible whatever the interleaving.
 """
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from punchcard.domain.errors import InsufficientFunds, ReversalExceedsOriginal
-from punchcard.domain.model import AccountPolicy, Posting
+from punchcard.domain.errors import UnknownAccount, UnknownProgramme
+from punchcard.domain.loyalty import accounts
+from punchcard.domain.loyalty.programme import Programme, default_programme
+from punchcard.domain.loyalty.results import ExpiringPoints, PointsBalance, SweepReport
 from punchcard.entrypoints.cli import render
-from punchcard.service_layer.ledger import Ledger
+from punchcard.entrypoints.cli.demo_customer import PARTNER, Customer
+from punchcard.service_layer.loyalty.facade import Loyalty
 
-ISSUANCE = "program:issuance"
-REDEEMED = "program:redeemed"
-CONVERSION = "program:conversion"
-CREDIT_ISSUANCE = "program:credit-issuance"
-POINTS_PER_CREDIT_CENT = 1  # 100 points = $1.00
+WARNING_WINDOW = timedelta(days=400)
+
+CALLS = [
+    "enroll", "purchase", "purchase webhook replayed", "engagement app_login",
+    "engagement social_share", "engagement review_written", "engagement referral_completed",
+    "redeem cashback", "redeem gift_card", "redeem product", "redeem donation",
+    "redeem replayed", "authorize", "capture in full", "capture in part", "void",
+    "convert to store credit", "refund in part", "refund in full", "exchange out to skyways",
+    "exchange back from skyways", "transfer to another customer", "adjustment requested",
+    "adjustment approved", "adjustment rejected", "balance read", "refused: insufficient points",
+    "refused: below the option's minimum", "refused: refund exceeds order",
+    "refused: approving one's own request",
+]  # fmt: skip
+"""The Loyalty calls the customers make, in the order the summary lists them."""
+FACTS = [
+    "purchases still in their return window", "redemptions paying part of an order",
+    "pending points cancelled", "points taken back", "points already spent, now owed",
+    "redeemed points given back",
+]  # fmt: skip
+"""What the customers' calls did, beyond being made."""
+
+
+@dataclass
+class Sweeps:
+    activated: SweepReport | None = None
+    authorizations: int = 0
+    expired: SweepReport | None = None
+    expiring: list[ExpiringPoints] = field(default_factory=list)
 
 
 def run(
-    ledger: Ledger,
+    loyalty: Loyalty,
     console: Console,
     *,
     customers: int,
@@ -38,172 +70,142 @@ def run(
     tenant: str | None,
     seed: int,
 ) -> bool:
-    tenant = tenant or f"demo-{uuid.uuid4().hex[:6]}"
-    _set_up(ledger, tenant)
-    console.print(f"tenant [bold]{tenant}[/]: {customers} customers, {workers} writers")
-    totals: Counter[str] = Counter()
-    started = time.perf_counter()
-    columns = (
-        TextColumn("simulating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
+    run_id = uuid.uuid4().hex[:6]
+    tenant = tenant or f"demo-{run_id}"
+    try:
+        loyalty.programme(tenant)
+        again = True  # the customers exist already, with balances of their own
+    except UnknownProgramme:
+        again = False
+    programme = loyalty.create_programme(tenant, default_programme())
+    console.print(
+        f"tenant [bold]{tenant}[/]: {customers} customers, {workers} writers, seed {seed}"
     )
+    people = [
+        Customer(loyalty, tenant, programme, run=run_id, n=n, seed=seed, again=again)
+        for n in range(customers)
+    ]
+    sweeps = Sweeps()
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
     with (
         Progress(*columns, console=console) as progress,
         ThreadPoolExecutor(max_workers=workers) as pool,
     ):
-        task = progress.add_task("customers", total=customers)
-        futures = [
-            pool.submit(_Customer(ledger, tenant, n, random.Random(seed * 1_000_003 + n)).live)
-            for n in range(customers)
-        ]
-        for future in as_completed(futures):
-            totals.update(future.result())
-            progress.advance(task)
-    elapsed = time.perf_counter() - started
-    sealed = ledger.seal()
-    report = ledger.verify(tenant=tenant)
-    _summary(
-        ledger,
-        console=console,
-        tenant=tenant,
-        totals=totals,
-        elapsed=elapsed,
-        sealed=sealed.sealed,
-    )
+
+        def act(name: str, story: Callable[[Customer], None]) -> None:
+            task = progress.add_task(name, total=len(people))
+            for future in as_completed([pool.submit(story, person) for person in people]):
+                future.result()
+                progress.advance(task)
+
+        act("earning", Customer.earn)
+        _wait_until(loyalty, [p.closing for p in people])
+        sweeps.activated = loyalty.activate_pending()
+        act("spending", Customer.spend)
+        receivers = [person.id for person in people if person.n % 2]
+        act("gifting", lambda person: person.gift(receivers))
+        _wait_until(loyalty, [p.abandoned_until for p in people])
+        sweeps.authorizations = loyalty.expire_authorizations()
+        sweeps.expired = loyalty.expire(tenant, as_of=loyalty.now())
+        sweeps.expiring = loyalty.expiring(tenant, within=WARNING_WINDOW, limit=customers)
+        elapsed = time.perf_counter() - started
+        balances = list(pool.map(lambda person: loyalty.balance(tenant, person.id), people))
+    calls, facts = Counter[str](), Counter[str]()
+    for person in people:
+        calls.update(person.calls)
+        facts.update(person.facts)
+    sealed = loyalty.ledger.seal().sealed
+    report = loyalty.ledger.verify(tenant=tenant)
+    _what_happened(console, calls, elapsed=elapsed, sealed=sealed)
+    _sweeps(console, sweeps, facts)
+    _refunds(console, programme, facts)
+    _accounts(loyalty, console, tenant, programme, balances)
     render.verification(console, report)
     return report.ok
 
 
-def _set_up(ledger: Ledger, tenant: str) -> None:
-    ledger.create_tenant(tenant, name="punchcard demo programme")
-    ledger.create_asset(tenant, "PTS", precision=0)
-    ledger.create_asset(tenant, "USD", precision=2)
-    ledger.set_account_policy(tenant, "program:**", AccountPolicy.system())
-    ledger.set_account_policy(tenant, "partner:**", AccountPolicy.system())
+def _wait_until(loyalty: Loyalty, moments: Sequence[datetime | None]) -> None:
+    """Sleep until the latest of ``moments`` has passed (the sweeps act on what is due)."""
+    latest = max((m for m in moments if m is not None), default=None)
+    if latest is not None:
+        time.sleep(max(0.0, (latest - loyalty.now()).total_seconds() + 0.05))
 
 
-class _Customer:
-    """One customer's story; every step uses its own idempotency key."""
-
-    def __init__(self, ledger: Ledger, tenant: str, n: int, rng: random.Random) -> None:
-        self.ledger, self.tenant, self.n, self.rng = ledger, tenant, n, rng
-        self.points = f"customer:c{n:05d}:points"
-        self.credit = f"customer:c{n:05d}:credit"
-        self.done: Counter[str] = Counter()
-        self.earns: list[int] = []
-
-    def key(self, what: str) -> str:
-        return f"{what}:{self.n}"
-
-    def live(self) -> Counter[str]:
-        self.earn()
-        for step, chance in [(self.hold, 0.7), (self.refund, 0.25), (self.redeem, 0.3)]:
-            if self.rng.random() < chance:
-                try:
-                    step()
-                except (InsufficientFunds, ReversalExceedsOriginal):
-                    self.done["refused: insufficient points"] += 1
-        self.convert_and_overdraw()
-        return self.done
-
-    def earn(self) -> None:
-        for i in range(self.rng.randint(2, 5)):
-            order = f"order-{self.n}-{i}"
-            earn = [Posting(ISSUANCE, self.points, "PTS", self.rng.randint(50, 500))]
-            meta = {"order": order, "channel": self.rng.choice(["web", "store", "app"])}
-            result = self.ledger.post(
-                self.tenant, earn, idempotency_key=self.key(order), metadata=meta
-            )
-            self.earns.append(result.transaction.id)
-            self.done["earn"] += 1
-            if self.rng.random() < 0.2:  # the commerce platform retries its webhook
-                again = self.ledger.post(
-                    self.tenant, earn, idempotency_key=self.key(order), metadata=meta
-                )
-                self.done["replayed (same key, same request)"] += again.replayed
-
-    def hold(self) -> None:
-        wanted = Posting(self.points, REDEEMED, "PTS", self.rng.randint(100, 400))
-        hold = self.ledger.hold(self.tenant, wanted, idempotency_key=self.key("hold")).hold
-        self.done["hold"] += 1
-        if self.rng.random() < 0.6:
-            amount = wanted.amount if self.rng.random() < 0.5 else wanted.amount // 2
-            self.ledger.capture(
-                self.tenant, hold.id, amount=amount, idempotency_key=self.key("capture")
-            )
-            self.done["capture"] += 1
-        else:
-            self.ledger.void(self.tenant, hold.id, idempotency_key=self.key("void"))
-            self.done["void"] += 1
-
-    def refund(self) -> None:
-        amount = None if self.rng.random() < 0.5 else self.rng.randint(1, 40)
-        self.ledger.reverse(
-            self.tenant, self.earns[0], amount=amount, idempotency_key=self.key("refund")
-        )
-        self.done["reversal"] += 1
-
-    def redeem(self) -> None:
-        spend = Posting(self.points, REDEEMED, "PTS", self.rng.randint(50, 300))
-        self.ledger.post(self.tenant, [spend], idempotency_key=self.key("spend"))
-        self.done["redeem"] += 1
-
-    def convert_and_overdraw(self) -> None:
-        available = self.ledger.balance(self.tenant, self.points, "PTS").available
-        if self.rng.random() < 0.2 and available >= 100:
-            converted = available // 100 * 100
-            conversion = [
-                Posting(self.points, CONVERSION, "PTS", converted),
-                Posting(CREDIT_ISSUANCE, self.credit, "USD", converted * POINTS_PER_CREDIT_CENT),
-            ]
-            self.ledger.post(self.tenant, conversion, idempotency_key=self.key("convert"))
-            self.done["convert to credit"] += 1
-            available -= converted
-        if self.rng.random() < 0.05:  # asks for one point more than there is
-            too_much = Posting(self.points, REDEEMED, "PTS", available + 1)
-            try:
-                self.ledger.post(self.tenant, [too_much], idempotency_key=self.key("overdraw"))
-            except InsufficientFunds:
-                self.done["refused: insufficient points"] += 1
-
-
-def _summary(
-    ledger: Ledger,
-    *,
-    console: Console,
-    tenant: str,
-    totals: Counter[str],
-    elapsed: float,
-    sealed: int,
-) -> None:
-    rows = [(name, f"{count:,}") for name, count in sorted(totals.items())]
+def _what_happened(console: Console, calls: Counter[str], *, elapsed: float, sealed: int) -> None:
+    total = sum(calls.values()) + 4  # and the four sweeps
+    rows = [(name, f"{calls[name]:,}") for name in CALLS if calls[name]]
+    rows += [(name, f"{count:,}") for name, count in sorted(calls.items()) if name not in CALLS]
     rows += [
-        ("ledger calls", f"{sum(totals.values()):,}"),
+        ("loyalty calls, with the sweeps", f"{total:,}"),
         ("elapsed", f"{elapsed:.1f} s"),
-        ("calls per second", f"{sum(totals.values()) / elapsed:,.0f}"),
+        ("calls per second", f"{total / elapsed:,.0f}"),
         ("transactions sealed", f"{sealed:,}"),
     ]
     render.key_values(console, "what happened", rows)
 
-    def posted(address: str, asset: str) -> int:
-        return ledger.balance(tenant, address, asset).posted
 
-    issued = -posted(ISSUANCE, "PTS")
-    redeemed = posted(REDEEMED, "PTS")
-    converted = posted(CONVERSION, "PTS")
-    held = ledger.balance(tenant, REDEEMED, "PTS").pending_credits
-    credit = -posted(CREDIT_ISSUANCE, "USD")
-    render.key_values(
-        console,
-        "programme accounts",
-        [
-            ("points issued, net of reversals", f"{issued:,}"),
-            ("points redeemed", f"{redeemed:,}"),
-            ("points converted to credit", f"{converted:,}"),
-            ("points outstanding (liability)", f"{issued - redeemed - converted:,}"),
-            ("points on hold", f"{held:,}"),
-            ("store credit issued", f"${credit // 100:,}.{credit % 100:02d}"),
-        ],
-    )
+def _sweeps(console: Console, sweeps: Sweeps, facts: Counter[str]) -> None:
+    def report(sweep: SweepReport | None) -> str:
+        sweep = sweep or SweepReport(0, 0, 0, 0)
+        return f"{sweep.points:,} pts in {sweep.lots:,} lots of {sweep.customers:,} customers"
+
+    expiring = sweeps.expiring
+    soonest = min((e.first_expiry for e in expiring), default=None)
+    rows = [
+        ("purchases recorded inside their return window", f"{facts[FACTS[0]]:,}"),
+        ("activate pending (every tenant)", report(sweeps.activated)),
+        ("expire redemption authorizations", f"{sweeps.authorizations:,}"),
+        ("expire points as of now", report(sweeps.expired)),
+        (
+            f"expiring within {WARNING_WINDOW.days} days",
+            f"{sum(e.points for e in expiring):,} pts of {len(expiring):,} customers"
+            + (f", first {soonest:%Y-%m-%d}" if soonest else ""),
+        ),
+    ]
+    render.key_values(console, "sweeps", rows)
+
+
+def _refunds(console: Console, programme: Programme, facts: Counter[str]) -> None:
+    policy = programme.negative_balance.value
+    rows = [(name, f"{facts[name]:,}") for name in FACTS[1:]]
+    render.key_values(console, f"refunds, under {policy}", rows)
+
+
+def _accounts(
+    loyalty: Loyalty,
+    console: Console,
+    tenant: str,
+    programme: Programme,
+    balances: Sequence[PointsBalance],
+) -> None:
+    def posted(address: str, asset: str = programme.points_asset) -> int:
+        try:
+            return loyalty.ledger.balance(tenant, address, asset).posted
+        except UnknownAccount:
+            return 0  # never used in this run
+
+    held = sum(b.held for b in balances)
+    outstanding = sum(b.available + b.held + b.pending for b in balances)
+    debtors = [b for b in balances if b.debt]
+    credit = -posted(accounts.CREDIT_ISSUANCE, programme.credit_asset)
+    exchange = accounts.exchange(PARTNER)
+    miles = programme.partners[PARTNER].asset
+    rows = [
+        ("points issued, net of refunds", -posted(accounts.ISSUANCE)),
+        ("points pending (return window open)", sum(b.pending for b in balances)),
+        ("points redeemed, net of refunds", posted(accounts.REDEEMED)),
+        ("points converted to store credit", posted(accounts.CONVERSION)),
+        (f"points exchanged to {PARTNER}, net", posted(exchange)),
+        ("points adjusted by operators, net", -posted(accounts.ADJUSTMENTS)),
+        ("points expired", posted(accounts.EXPIRED)),
+        ("points outstanding (liability)", outstanding),
+        ("points on hold", held),
+        ("points owed by customers (clawback debt)", sum(b.debt for b in debtors)),
+        ("customers with debt", len(debtors)),
+        (f"{miles} held by customers", -posted(exchange, miles)),
+    ]
+    table = [(name, f"{value:,}") for name, value in rows]
+    table.append(("store credit issued", f"${credit // 100:,}.{credit % 100:02d}"))
+    render.key_values(console, "programme accounts", table)

@@ -6,6 +6,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
@@ -14,10 +15,11 @@ from rich.console import Console
 from punchcard.adapters.postgres.database import Database
 from punchcard.config import ConfigError, Settings
 from punchcard.domain import validation
-from punchcard.domain.errors import PunchcardError
+from punchcard.domain.errors import InvalidRequest, PunchcardError
 from punchcard.entrypoints.cli import demo as demo_module
 from punchcard.entrypoints.cli import render
 from punchcard.service_layer.ledger import Ledger
+from punchcard.service_layer.loyalty.facade import Loyalty
 
 app = typer.Typer(
     help="punchcard: a loyalty-points ledger on PostgreSQL.",
@@ -32,6 +34,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _error(message: str) -> None:
+    """One line of plain text, however narrow the terminal (or log) is."""
+    errors.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
 def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Expected failures print one line on stderr and exit 1, never a traceback."""
 
@@ -40,9 +47,9 @@ def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except PunchcardError as exc:
-            errors.print(f"error: {exc.code}: {exc.message}", markup=False, highlight=False)
+            _error(f"error: {exc.code}: {exc.message}")
         except ConfigError as exc:
-            errors.print(f"error: config: {exc}", markup=False, highlight=False)
+            _error(f"error: config: {exc}")
         raise typer.Exit(1)
 
     return wrapper
@@ -55,6 +62,20 @@ def opened_ledger() -> Iterator[Ledger]:
         yield ledger
     finally:
         ledger.close()
+
+
+def moment(value: str, option: str) -> datetime:
+    """An ISO-8601 time with a UTC offset, e.g. 2025-06-30T00:00:00+00:00 (or Z)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.utcoffset() is None:
+        raise InvalidRequest(
+            f"{option} {value!r} is not an ISO-8601 time with a UTC offset "
+            "(e.g. 2025-06-30T00:00:00+00:00)"
+        )
+    return parsed
 
 
 @app.command()
@@ -110,24 +131,74 @@ def verify(
 def expire_holds(
     limit: Annotated[int, typer.Option(min=1, help="Most holds to expire in this run.")] = 1000,
 ) -> None:
-    """Void every hold whose expiry has passed."""
-    with opened_ledger() as ledger:
-        expired = ledger.expire_holds(limit=limit)
-    console.print(f"expired {expired} hold(s)")
+    """Void every hold whose expiry has passed, giving redemption holds' points back."""
+    with Loyalty.open(Settings.from_env()) as loyalty:
+        # redemption holds first: the loyalty sweep also gives their lots back
+        authorizations = loyalty.expire_authorizations(limit=limit)
+        expired = loyalty.ledger.expire_holds(limit=limit)
+    console.print(f"expired {expired} hold(s) and {authorizations} redemption authorization(s)")
+
+
+@app.command("activate-pending")
+@one_line_errors
+def activate_pending() -> None:
+    """Make spendable the pending purchase points whose return window has closed."""
+    with Loyalty.open(Settings.from_env()) as loyalty:
+        report = loyalty.activate_pending()
+    console.print(
+        f"activated {report.points} point(s) in {report.lots} lot(s) "
+        f"of {report.customers} customer(s)"
+    )
+
+
+@app.command("expire-points")
+@one_line_errors
+def expire_points(
+    tenant: Annotated[str, typer.Option(help="The programme's tenant.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Expire what is due at this ISO-8601 time with offset (default: now)."),
+    ] = None,
+) -> None:
+    """Expire every lot of points whose expiry has come."""
+    validation.tenant_id(tenant)
+    when = None if as_of is None else moment(as_of, "--as-of")
+    with Loyalty.open(Settings.from_env()) as loyalty:
+        report = loyalty.expire(tenant, as_of=when)
+    console.print(
+        f"expired {report.points} point(s) in {report.lots} lot(s) "
+        f"of {report.customers} customer(s)"
+    )
+
+
+@app.command()
+@one_line_errors
+def expiring(
+    tenant: Annotated[str, typer.Option(help="The programme's tenant.")],
+    days: Annotated[int, typer.Option(min=1, max=3660, help="Warning window, in days.")] = 30,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Most customers to list.")] = 100,
+) -> None:
+    """List the customers whose points expire within the next --days days."""
+    validation.tenant_id(tenant)
+    with Loyalty.open(Settings.from_env()) as loyalty:
+        rows = loyalty.expiring(tenant, within=timedelta(days=days), limit=limit)
+    render.expiring(console, tenant, rows, days=days)
 
 
 @app.command()
 @one_line_errors
 def demo(
-    customers: Annotated[int, typer.Option(min=1, help="Customers to simulate.")] = 2000,
+    customers: Annotated[int, typer.Option(min=1, help="Customers to simulate.")] = 1000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Concurrent writers.")] = 8,
     tenant: Annotated[str | None, typer.Option(help="Tenant id (default: a new demo-…)")] = None,
     seed: Annotated[int, typer.Option(help="Random seed, for reproducible runs.")] = 7,
 ) -> None:
-    """Simulate a loyalty programme, then seal and verify it."""
-    with opened_ledger() as ledger:
+    """Simulate the default loyalty programme, then seal and verify it."""
+    if tenant is not None:
+        validation.tenant_id(tenant)
+    with Loyalty.open(Settings.from_env()) as loyalty:
         ok = demo_module.run(
-            ledger, console, customers=customers, workers=workers, tenant=tenant, seed=seed
+            loyalty, console, customers=customers, workers=workers, tenant=tenant, seed=seed
         )
     if not ok:
         raise typer.Exit(1)

@@ -1,10 +1,11 @@
-"""Rich rendering for the CLI: verify reports and summaries."""
+"""Rich rendering for the CLI: verify reports, expiry warnings and summaries."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
+from punchcard.domain.loyalty.results import ExpiringPoints
 from punchcard.domain.verification import VerificationReport
 
 
@@ -36,3 +37,19 @@ def key_values(console: Console, title: str, rows: list[tuple[str, str]]) -> Non
     for key, value in rows:
         table.add_row(key, value)
     console.print(table)
+
+
+def expiring(console: Console, tenant: str, rows: list[ExpiringPoints], *, days: int) -> None:
+    if not rows:
+        console.print(f"no points of {tenant} expire within {days} days")
+        return
+    table = Table(title=f"points of {tenant} expiring within {days} days", title_justify="left")
+    table.add_column("customer")
+    table.add_column("points", justify="right")
+    table.add_column("first expiry")
+    for row in rows:
+        table.add_row(
+            row.customer_id, f"{row.points:,}", row.first_expiry.isoformat(timespec="seconds")
+        )
+    console.print(table)
+    console.print(f"{sum(row.points for row in rows):,} point(s) of {len(rows)} customer(s)")
