@@ -184,3 +184,37 @@ def test_a_redemption_cannot_name_another_customers_order(
     assert refund.points_recredited == 0
     assert loyalty.balance(programme_tenant, alice).available == 1000
     _verified(loyalty, programme_tenant)
+
+
+@pytest.mark.parametrize(
+    ("policy", "after_refund", "after_void"),
+    [
+        (NegativeBalancePolicy.ALLOW_NEGATIVE, (-800, 0), (0, 0)),
+        (NegativeBalancePolicy.CLAWBACK_FROM_FUTURE, (0, 800), (0, 0)),
+        (NegativeBalancePolicy.WRITE_OFF, (0, 0), (800, 0)),
+    ],
+)
+def test_held_points_a_refund_could_not_take_repay_its_shortfall_when_released(
+    loyalty: Loyalty,
+    policy: NegativeBalancePolicy,
+    after_refund: tuple[int, int],
+    after_void: tuple[int, int],
+) -> None:
+    """1,000 points earned, 800 of them held by an authorization, then the order is
+    refunded: the refund takes the 200 it can and 800 follow the policy. When the
+    hold is voided, its points come back and repay that shortfall first, like any
+    credit; under write_off the programme has already absorbed it."""
+    tenant = _programme_tenant(loyalty, policy)
+    alice = loyalty.enroll(tenant, "shop-alice").id
+    loyalty.earn_purchase(tenant, alice, order_id="o-1", amount=1000_00, currency="USD")
+    auth = loyalty.authorize(tenant, alice, option="product", points=800, idempotency_key="a")
+    refund = loyalty.refund(tenant, order_id="o-1", refund_id="rf", amount=1000_00)
+    assert (refund.points_clawed_back, refund.shortfall) == (200, 800)
+    balance = loyalty.balance(tenant, alice)
+    assert (balance.available, balance.debt) == after_refund
+    _verified(loyalty, tenant)
+    loyalty.void(tenant, auth.hold_id, idempotency_key="v")
+    balance = loyalty.balance(tenant, alice)
+    assert (balance.available, balance.debt) == after_void
+    assert balance.spendable == max(after_void[0], 0)
+    _verified(loyalty, tenant)

@@ -16,7 +16,7 @@ from punchcard.domain import commands as ledger_commands
 from punchcard.domain.errors import BelowMinimum, InvalidRequest, UnknownRedemptionOption
 from punchcard.domain.loyalty import accounts
 from punchcard.domain.loyalty.commands import Authorize, Capture, Convert, Redeem, Void
-from punchcard.domain.loyalty.lots import DrawReason, plan_release, total
+from punchcard.domain.loyalty.lots import Draw, DrawReason, plan_release, total
 from punchcard.domain.loyalty.movement import LotDraw, require_draws
 from punchcard.domain.loyalty.programme import Programme, RedemptionOption
 from punchcard.domain.loyalty.results import (
@@ -26,7 +26,7 @@ from punchcard.domain.loyalty.results import (
     VoidResult,
 )
 from punchcard.domain.model import Posting
-from punchcard.service_layer.loyalty.work import LoyaltyWork, ledger_key, run_operation
+from punchcard.service_layer.loyalty.work import LoyaltyWork, Scope, ledger_key, run_operation
 
 if TYPE_CHECKING:
     from punchcard.service_layer.loyalty.facade import Loyalty
@@ -124,7 +124,7 @@ def authorize(loyalty: Loyalty, cmd: Authorize) -> AuthorizationResult:
 def capture(loyalty: Loyalty, cmd: Capture) -> RedemptionResult:
     def body(w: LoyaltyWork, op_id: int) -> RedemptionResult:
         auth = w.orders.authorization(cmd.tenant, cmd.hold_id)
-        w.lock(cmd.tenant, [auth.customer_id])
+        scope = w.lock(cmd.tenant, [auth.customer_id])
         captured = w.journal.capture(
             ledger_commands.CaptureHold(
                 tenant=cmd.tenant,
@@ -140,7 +140,10 @@ def capture(loyalty: Loyalty, cmd: Capture) -> RedemptionResult:
             )
         ).transaction
         points = captured.postings[0].amount if captured.postings else 0
-        _release(w, cmd.tenant, cmd.hold_id, auth.points - points, captured.id)
+        _release(
+            w, scope, customer_id=auth.customer_id, hold_id=cmd.hold_id,
+            points=auth.points - points, transaction_id=captured.id,
+        )  # fmt: skip
         value = auth.rate.value_of(points)
         if points:
             w.orders.add_redemption(
@@ -158,7 +161,7 @@ def capture(loyalty: Loyalty, cmd: Capture) -> RedemptionResult:
 def void(loyalty: Loyalty, cmd: Void) -> VoidResult:
     def body(w: LoyaltyWork, op_id: int) -> VoidResult:
         auth = w.orders.authorization(cmd.tenant, cmd.hold_id)
-        w.lock(cmd.tenant, [auth.customer_id])
+        scope = w.lock(cmd.tenant, [auth.customer_id])
         voided = w.journal.void(
             ledger_commands.VoidHold(
                 tenant=cmd.tenant,
@@ -167,7 +170,10 @@ def void(loyalty: Loyalty, cmd: Void) -> VoidResult:
                 metadata={"operation": "void", "customer_id": auth.customer_id},
             )
         ).transaction
-        _release(w, cmd.tenant, cmd.hold_id, auth.points, voided.id)
+        _release(
+            w, scope, customer_id=auth.customer_id, hold_id=cmd.hold_id, points=auth.points,
+            transaction_id=voided.id,
+        )  # fmt: skip
         return VoidResult(cmd.hold_id, auth.points, voided.id)
 
     return run_operation(loyalty, cmd, VoidResult, body)
@@ -188,7 +194,7 @@ def expire_authorizations(loyalty: Loyalty, *, batch: int = 1000) -> int:
 def _expire_authorization(loyalty: Loyalty, tenant: str, hold_id: int) -> bool:
     with loyalty.work() as w:
         auth = w.orders.authorization(tenant, hold_id)
-        w.lock(tenant, [auth.customer_id])
+        scope = w.lock(tenant, [auth.customer_id])
         if w.orders.authorization(tenant, hold_id).resolved_by is not None:
             return False  # captured or voided while we waited for the lock
         voided = w.journal.void(
@@ -199,18 +205,48 @@ def _expire_authorization(loyalty: Loyalty, tenant: str, hold_id: int) -> bool:
                 metadata={"operation": "expire_authorization", "customer_id": auth.customer_id},
             )
         ).transaction
-        _release(w, tenant, hold_id, auth.points, voided.id)
+        _release(
+            w, scope, customer_id=auth.customer_id, hold_id=hold_id, points=auth.points,
+            transaction_id=voided.id,
+        )  # fmt: skip
         w.commit()
     return True
 
 
-def _release(w: LoyaltyWork, tenant: str, hold_id: int, points: int, transaction_id: int) -> None:
+def _release(
+    w: LoyaltyWork,
+    scope: Scope,
+    *,
+    customer_id: str,
+    hold_id: int,
+    points: int,
+    transaction_id: int,
+) -> None:
+    """Give ``points`` a hold drew back to its lots, in the transaction that resolved
+    it. Like any points becoming spendable again, they first repay what a refund
+    left the customer owing meanwhile (a deficit, or a clawback debt, which then
+    moves in a transaction of its own beside the resolution)."""
     if points <= 0:
         return
-    drawn = w.lots.hold_draws(tenant, hold_id)
-    releases = plan_release(drawn, points)
+    tenant = scope.tenant
+    releases = plan_release(w.lots.hold_draws(tenant, hold_id), points)
     assert total(releases) == points
     w.lots.record(tenant, transaction_id, [LotDraw(d, DrawReason.RELEASE) for d in releases])
+    movement = scope.movement()
+    for release in releases:
+        repaid, settled = movement.pay_debts(customer_id, release.amount)
+        movement.record([Draw(release.lot_id, repaid)], DrawReason.REPAY)
+        movement.record([Draw(release.lot_id, settled)], DrawReason.SETTLE)
+    if not movement.draws:
+        return
+    if movement.postings:
+        w.post(
+            tenant, f"settle:{transaction_id}", scope, movement,
+            metadata={"operation": "settle", "customer_id": customer_id, "hold_id": hold_id},
+        )  # fmt: skip
+    else:  # repaying a deficit moves nothing in the ledger
+        w.lots.record(tenant, transaction_id, movement.draws)
+        w.customers.save(tenant, movement.changed_customers(scope.customers))
 
 
 def convert(loyalty: Loyalty, cmd: Convert) -> ConversionResult:

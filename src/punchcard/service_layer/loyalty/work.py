@@ -47,6 +47,7 @@ R = TypeVar("R", bound=_Result)
 class Scope:
     """What an operation locked: the programme as of now and the customers' states."""
 
+    tenant: str
     programme: Programme
     customers: dict[str, CustomerState]
     now: datetime
@@ -91,7 +92,7 @@ class LoyaltyWork:
         """Lock the customers (sorted) and read the programme in force."""
         locked = self.customers.lock(tenant, customer_ids)
         programme = self.programme(tenant, locked.programme_version)
-        return Scope(programme, locked.customers, self.now)
+        return Scope(tenant, programme, locked.customers, self.now)
 
     def post(
         self,
