@@ -318,3 +318,24 @@ class ProgrammeChangeRefused(Conflict):
     """This programme setting cannot change once customers hold accounts."""
 
     code = "programme_change_refused"
+
+
+# --- the rules engine -----------------------------------------------------------------
+
+
+class InvalidRuleset(InvalidRequest):
+    """The ruleset document is not valid."""
+
+    code = "invalid_ruleset"
+
+
+class UnknownRuleset(NotFound):
+    """The ruleset version does not exist."""
+
+    code = "unknown_ruleset"
+
+
+class RulesetNotDraft(Conflict):
+    """Only a draft ruleset can be changed or submitted; published versions are immutable."""
+
+    code = "ruleset_not_draft"

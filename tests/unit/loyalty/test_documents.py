@@ -74,7 +74,7 @@ def test_only_the_first_error_is_described() -> None:
 
 
 def test_not_json_at_all() -> None:
-    with pytest.raises(InvalidProgramme, match="programme settings: settings: Invalid JSON"):
+    with pytest.raises(InvalidProgramme, match="programme settings: document: Invalid JSON"):
         programme_from_json("{not json")
     with pytest.raises(InvalidProgramme, match="programme settings"):
         programme_from_json("[]")

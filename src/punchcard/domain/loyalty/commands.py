@@ -22,6 +22,7 @@ REFERENCE_RE: Final = re.compile(r"[\x21-\x7e]{1,128}")
 CUSTOMER_ID_RE: Final = re.compile(r"cus_[0-9a-z]{1,60}")
 LABEL_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MAX_LINE_ITEMS = 500
+MAX_LABELS = 20
 MAX_TEXT = 500
 
 
@@ -112,11 +113,18 @@ class LineItem:
     """Line total in the purchase currency's minor unit."""
     category: str | None = None
     quantity: int = 1
+    labels: tuple[str, ...] = ()
+    """Free tags rules can test, such as "organic" or "clearance"."""
 
     def __post_init__(self) -> None:
         reference(self.sku, "line item sku")
         if self.category is not None:
             label(self.category, "line item category")
+        object.__setattr__(self, "labels", tuple(self.labels))
+        if len(self.labels) > MAX_LABELS:
+            raise InvalidEvent(f"a line item has at most {MAX_LABELS} labels")
+        for tag in self.labels:
+            label(tag, "line item label")
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 0:
             raise InvalidEvent("a line item's amount must be a non-negative integer (minor units)")
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
@@ -126,7 +134,7 @@ class LineItem:
 
     def document(self) -> dict[str, JsonValue]:
         return {"sku": self.sku, "amount": self.amount, "category": self.category,
-                "quantity": self.quantity}  # fmt: skip
+                "quantity": self.quantity, "labels": list(self.labels)}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,11 +148,18 @@ class Purchase(_Command):
     """When the order was placed; defaults to when it is recorded (and then a retry
     without it still matches the first call)."""
     items: tuple[LineItem, ...] = ()
+    channel: str | None = None
+    """Where the order was placed ("web", "app", "store" ...), for rules to test."""
+    store: str | None = None
 
     def __post_init__(self) -> None:
         _Command.__post_init__(self)
         customer_id(self.customer_id)
         reference(self.order_id, "order id")
+        if self.channel is not None:
+            label(self.channel, "channel")
+        if self.store is not None:
+            reference(self.store, "store")
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 0:
             raise InvalidEvent("a purchase amount must be a non-negative integer (minor units)")
         validation.amount(self.amount + 1, what="purchase amount")
@@ -168,6 +183,7 @@ class Purchase(_Command):
             "customer_id": self.customer_id, "order_id": self.order_id, "amount": self.amount,
             "currency": self.currency, "occurred_at": _micros(self.occurred_at),
             "items": [item.document() for item in self.items],
+            "channel": self.channel, "store": self.store,
         }  # fmt: skip
 
 

@@ -30,17 +30,26 @@ def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
 
 
 def programme_from_json(document: str | bytes | dict[str, Any]) -> Programme:
+    return parse(Programme, document, InvalidProgramme, "programme settings")
+
+
+def parse(
+    cls: type[T],
+    document: str | bytes | dict[str, Any],
+    error: type[PunchcardError],
+    what: str,
+) -> T:
+    """Read a settings document strictly; the first problem becomes ``error``, naming
+    the field it is in."""
     raw = document if isinstance(document, str | bytes) else json.dumps(document)
     try:
-        programme: Programme = _adapter(Programme).validate_json(raw)
+        value: T = _adapter(cls).validate_json(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        where = ".".join(str(part) for part in first["loc"]) or "document"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise InvalidProgramme(f"programme settings: {where}: {first['msg']}{more}") from None
-    except PunchcardError:
-        raise
-    return programme
+        raise error(f"{what}: {where}: {first['msg']}{more}") from None
+    return value
 
 
 def to_document(value: object) -> dict[str, JsonValue]:

@@ -28,6 +28,8 @@ class Award:
 class Breakdown:
     awards: tuple[Award, ...]
     detail: dict[str, JsonValue]
+    credit: int = 0
+    """Cashback, in the credit asset's minor unit."""
 
     @property
     def points(self) -> int:

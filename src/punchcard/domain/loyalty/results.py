@@ -55,7 +55,12 @@ class EarnResult:
     transaction_id: int | None
     """None when the event earned nothing (no ledger transaction was needed)."""
     breakdown: dict[str, Any] = field(default_factory=dict)
-    """Why: the calculator's per-rule awards (JSON), also stored on the ledger transaction."""
+    """Why: the ruleset version and its per-rule lines (JSON), also stored on the ledger
+    transaction, so the earn can be explained and recomputed later."""
+    credit: int = 0
+    """Cashback granted as store credit, in the credit asset's minor unit."""
+    tier: str | None = None
+    """The tier this earn moved the customer up to, if it did."""
     replayed: bool = False
 
 

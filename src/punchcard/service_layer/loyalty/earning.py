@@ -2,8 +2,10 @@
 
 The purchase's order id (or the event's id) is the idempotency key, so a
 replayed webhook returns the first result and writes nothing. The calculator
-(a fixed rate until the rules engine plugs in) gives a breakdown by lot kind;
+gives a breakdown by lot kind;
 each kind becomes one lot, and the breakdown is kept on the ledger transaction.
+The published ruleset active when the event occurred rates it (see
+``punchcard.service_layer.rules.rating``); without one, the programme's fixed rate.
 Purchase points stay pending for the programme's ``pending_days``.
 """
 
@@ -17,6 +19,7 @@ from punchcard.domain.loyalty import accounts
 from punchcard.domain.loyalty.commands import Engagement, Purchase
 from punchcard.domain.loyalty.results import CreditedLot, EarnResult
 from punchcard.service_layer.loyalty.work import LoyaltyWork, ledger_key, run_operation
+from punchcard.service_layer.rules.rating import rate, record
 
 if TYPE_CHECKING:
     from punchcard.service_layer.loyalty.facade import Loyalty
@@ -28,7 +31,8 @@ def earn(loyalty: Loyalty, request: Purchase | Engagement) -> EarnResult:
         occurred_at = cmd.occurred_at or w.now
         scope = w.lock(cmd.tenant, [cmd.customer_id])
         programme = scope.programme
-        breakdown = loyalty.calculator(programme, cmd)
+        rating = rate(loyalty, w, scope, cmd, occurred_at)
+        breakdown = rating.breakdown
         purchase = isinstance(cmd, Purchase)
         pending_until = None
         if purchase and programme.pending_days:
@@ -43,6 +47,10 @@ def earn(loyalty: Loyalty, request: Purchase | Engagement) -> EarnResult:
             for kind, points in breakdown.by_kind().items()
         ]  # fmt: skip
         credited = [lot for lot in new_lots if lot is not None]
+        movement.post(
+            accounts.CREDIT_ISSUANCE, accounts.credit(cmd.customer_id), breakdown.credit,
+            asset=programme.credit_asset,
+        )  # fmt: skip
         txn_id: int | None = None
         lot_ids: list[int] = []
         if movement.postings:
@@ -52,6 +60,7 @@ def earn(loyalty: Loyalty, request: Purchase | Engagement) -> EarnResult:
                 cmd.tenant, ledger_key(op_id), scope, movement, metadata=metadata,
                 effective_at=occurred_at,
             )  # fmt: skip
+        tier_change = record(w, scope, cmd.customer_id, rating, occurred_at)
         if isinstance(cmd, Purchase):
             w.orders.add_order(
                 cmd.tenant, order_id=cmd.order_id, customer_id=cmd.customer_id,
@@ -76,6 +85,8 @@ def earn(loyalty: Loyalty, request: Purchase | Engagement) -> EarnResult:
             ),
             transaction_id=txn_id,
             breakdown=breakdown.document(),
+            credit=breakdown.credit,
+            tier=tier_change.to_tier if tier_change else None,
         )
 
     return run_operation(loyalty, request, EarnResult, body)

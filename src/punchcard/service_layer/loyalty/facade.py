@@ -23,7 +23,6 @@ from punchcard.adapters.postgres.loyalty.programmes import ProgrammeCache
 from punchcard.config import Settings
 from punchcard.domain.loyalty import commands
 from punchcard.domain.loyalty.commands import Direction, LineItem
-from punchcard.domain.loyalty.earning import Calculator, fixed_rate
 from punchcard.domain.loyalty.programme import Programme
 from punchcard.domain.loyalty.results import (
     Adjustment,
@@ -53,13 +52,14 @@ from punchcard.service_layer.loyalty import (
     sweeps,
 )
 from punchcard.service_layer.loyalty.work import LoyaltyWork
+from punchcard.service_layer.rules.rulesets import CompiledCache
 
 
 class Loyalty:
-    def __init__(self, ledger: Ledger, *, calculator: Calculator = fixed_rate) -> None:
+    def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        self.calculator = calculator
         self.programmes = ProgrammeCache()
+        self.compiled = CompiledCache()
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Loyalty:

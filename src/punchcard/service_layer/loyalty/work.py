@@ -23,6 +23,7 @@ from punchcard.adapters.postgres.loyalty.lots import LotStore
 from punchcard.adapters.postgres.loyalty.operations import OperationLog, Replay
 from punchcard.adapters.postgres.loyalty.orders import OrderStore
 from punchcard.adapters.postgres.loyalty.programmes import ProgrammeCache
+from punchcard.adapters.postgres.rules import RulesStore
 from punchcard.domain import commands as ledger_commands
 from punchcard.domain.loyalty import commands
 from punchcard.domain.loyalty.documents import from_document, to_document
@@ -72,6 +73,7 @@ class LoyaltyWork:
         self.lots = LotStore(conn)
         self.orders = OrderStore(conn)
         self.adjustments = AdjustmentStore(conn)
+        self.rules = RulesStore(conn)
         return self
 
     def __exit__(

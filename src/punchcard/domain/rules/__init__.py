@@ -1,0 +1,1 @@
+"""The rules engine's pure domain: ruleset documents, conditions, evaluation, tiers."""

@@ -1,0 +1,1 @@
+"""The rules engine's use cases: governing rulesets, rating earns, tiers, simulation."""
