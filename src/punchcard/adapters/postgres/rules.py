@@ -39,11 +39,12 @@ class RulesStore:
 
     def create(self, tenant: str, ruleset: Ruleset, by: str, at: datetime) -> int:
         self._conn.execute(query("lock_ruleset_versions"), {"tenant": tenant})
+        document = Jsonb(ruleset_document(ruleset))
         with translated():
             row = self._conn.execute(
                 query("insert_ruleset"),
-                {"tenant": tenant, "name": ruleset.name, "document": Jsonb(ruleset_document(ruleset)),
-                 "by": by, "at": at},
+                {"tenant": tenant, "name": ruleset.name, "document": document, "by": by,
+                 "at": at},
             ).fetchone()  # fmt: skip
         assert row is not None
         return int(row[0])

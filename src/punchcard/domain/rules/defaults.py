@@ -36,7 +36,7 @@ def default_ruleset(year: int = 2026) -> Ruleset:
             scope=Scope.LINE_ITEM,
             when=f"item.category == '{name}'",
             description=f"{name} earn x{int(extra) + 1}: the base once more x{extra}",
-        )  # fmt: skip
+        )
         for name, extra in CATEGORY_EXTRA.items()
     )
     engagement = tuple(
@@ -47,7 +47,7 @@ def default_ruleset(year: int = 2026) -> Ruleset:
             when=f"event.type == '{name}'",
             kind=LotKind.ENGAGEMENT,
             description=f"{points} points for {name.replace('_', ' ')}",
-        )  # fmt: skip
+        )
         for name, points in ENGAGEMENT.items()
     )
     return Ruleset(
@@ -79,7 +79,7 @@ def default_ruleset(year: int = 2026) -> Ruleset:
                 description="December: 2 x the base as bonus points",
             ),
             *engagement,
-        ),  # fmt: skip
+        ),
         exclusions=Exclusions(categories=("gift_cards", "shipping", "tax")),
         tiers=Tiers(
             levels=(

@@ -258,47 +258,56 @@ def evaluate(ruleset: CompiledRuleset, facts: EventFacts, customer: CustomerCont
 
 
 def _apply(run: _Run, compiled: CompiledRule) -> list[Line]:
-    rule, effect = compiled.rule, compiled.rule.effect
-    if rule.scope is Scope.ORDER:
+    if compiled.rule.scope is Scope.ORDER:
         if not run.holds(compiled):
             return []
-        if compiled.rate is not None:
-            points, per = compiled.rate
-            run.add_rate(None, points, per)
-            return [Line(rule.id, rule.kind, run.divide(points * run.amount, per))]
-        if effect.base_multiple is not None:
-            return [Line(rule.id, rule.kind, run.times(run.base, compiled.factor))]
-        if effect.tier_multiple:
-            return [Line(rule.id, rule.kind, run.times(run.base, run.tier_extra()))]
-        if effect.flat is not None:
-            return [Line(rule.id, rule.kind, effect.flat)]
-        if effect.multiplier is not None:
-            so_far = sum(line.points for line in run.lines)
-            num, den = compiled.factor
-            return [Line(rule.id, rule.kind, run.divide(so_far * (num - den), den))]
-        num, den = compiled.factor
-        return [Line(rule.id, rule.kind, 0, credit=run.divide(run.amount * num, den * 100))]
+        points, credit = _order_effect(run, compiled)
+        return [Line(compiled.rule.id, compiled.rule.kind, points, credit=credit)]
     lines = []
+    rule = compiled.rule
     for index, item in enumerate(run.eligible):
         if rule.exclusions.excludes(item.sku, item.category) or not run.holds(compiled, index):
             continue
-        if compiled.rate is not None:
-            points, per = compiled.rate
-            run.add_rate(index, points, per)
-            earned = run.divide(points * item.amount, per)
-        elif effect.base_multiple is not None:
-            earned = run.times(run.item_base(index), compiled.factor)
-        elif effect.tier_multiple:
-            earned = run.times(run.item_base(index), run.tier_extra())
-        elif effect.flat is not None:
-            earned = effect.flat * item.quantity
-        else:
-            num, den = compiled.factor
-            credit = run.divide(item.amount * num, den * 100)
-            lines.append(Line(rule.id, rule.kind, 0, credit=credit, item=item.sku))
-            continue
-        lines.append(Line(rule.id, rule.kind, earned, item=item.sku))
+        points, credit = _item_effect(run, compiled, index)
+        lines.append(Line(rule.id, rule.kind, points, credit=credit, item=item.sku))
     return lines
+
+
+def _order_effect(run: _Run, compiled: CompiledRule) -> tuple[int, int]:
+    """(points, credit) of an order-scope rule that applies."""
+    effect = compiled.rule.effect
+    num, den = compiled.factor
+    if compiled.rate is not None:
+        points, per = compiled.rate
+        run.add_rate(None, points, per)
+        return run.divide(points * run.amount, per), 0
+    if effect.base_multiple is not None:
+        return run.times(run.base, compiled.factor), 0
+    if effect.tier_multiple:
+        return run.times(run.base, run.tier_extra()), 0
+    if effect.flat is not None:
+        return effect.flat, 0
+    if effect.multiplier is not None:
+        so_far = sum(line.points for line in run.lines)
+        return run.divide(so_far * (num - den), den), 0
+    return 0, run.divide(run.amount * num, den * 100)
+
+
+def _item_effect(run: _Run, compiled: CompiledRule, index: int) -> tuple[int, int]:
+    """(points, credit) of a line-item rule on one eligible item."""
+    effect, item = compiled.rule.effect, run.eligible[index]
+    if compiled.rate is not None:
+        points, per = compiled.rate
+        run.add_rate(index, points, per)
+        return run.divide(points * item.amount, per), 0
+    if effect.base_multiple is not None:
+        return run.times(run.item_base(index), compiled.factor), 0
+    if effect.tier_multiple:
+        return run.times(run.item_base(index), run.tier_extra()), 0
+    if effect.flat is not None:
+        return effect.flat * item.quantity, 0
+    num, den = compiled.factor
+    return 0, run.divide(item.amount * num, den * 100)
 
 
 def _limit(run: _Run, rule: Rule, lines: list[Line]) -> list[Line]:

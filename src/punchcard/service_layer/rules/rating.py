@@ -51,7 +51,9 @@ def rate(
     facts = EventFacts.of(event, at, programme.timezone)
     context = customer_context(w, tenant, event.customer_id, compiled, facts)
     evaluation = evaluate(compiled, facts, context)
-    evaluation = _within_budgets(w, tenant, compiled, facts, context, evaluation)
+    evaluation = _within_budgets(
+        w, tenant, compiled=compiled, facts=facts, context=context, evaluation=evaluation
+    )
     return Rating(breakdown(evaluation), counter, evaluation.usage, compiled.ruleset.tiers,
                   evaluation.tier)  # fmt: skip
 
@@ -71,6 +73,7 @@ def customer_context(
 def _within_budgets(
     w: LoyaltyWork,
     tenant: str,
+    *,
     compiled: CompiledRuleset,
     facts: EventFacts,
     context: CustomerContext,
