@@ -22,7 +22,7 @@ from typing import Self
 from punchcard.adapters.postgres.loyalty.programmes import ProgrammeCache
 from punchcard.config import Settings
 from punchcard.domain.loyalty import commands
-from punchcard.domain.loyalty.commands import Direction, LineItem
+from punchcard.domain.loyalty.commands import Direction, Engagement, LineItem, Purchase
 from punchcard.domain.loyalty.programme import Programme
 from punchcard.domain.loyalty.results import (
     Adjustment,
@@ -40,6 +40,9 @@ from punchcard.domain.loyalty.results import (
     TransferResult,
     VoidResult,
 )
+from punchcard.domain.rules.document import Ruleset
+from punchcard.domain.rules.documents import ruleset_from_text
+from punchcard.domain.rules.versions import RulesetVersion
 from punchcard.service_layer.ledger import Ledger
 from punchcard.service_layer.loyalty import (
     adjustments,
@@ -52,7 +55,11 @@ from punchcard.service_layer.loyalty import (
     sweeps,
 )
 from punchcard.service_layer.loyalty.work import LoyaltyWork
+from punchcard.service_layer.rules import explain, rulesets, simulation, tiers
+from punchcard.service_layer.rules.explain import Explanation
 from punchcard.service_layer.rules.rulesets import CompiledCache
+from punchcard.service_layer.rules.simulation import SimulationReport
+from punchcard.service_layer.rules.tiers import CustomerTier
 
 
 class Loyalty:
@@ -290,6 +297,71 @@ class Loyalty:
     ) -> list[ExpiringPoints]:
         return sweeps.expiring(self, tenant, within=within, as_of=as_of, limit=limit)
 
+    # -- rules
+
+    def create_ruleset(
+        self, tenant: str, ruleset: Ruleset | str, *, created_by: str
+    ) -> RulesetVersion:
+        """A new draft version, from a Ruleset or a JSON/YAML document."""
+        return rulesets.create_draft(self, tenant, _ruleset(ruleset), by=created_by)
+
+    def update_ruleset(self, tenant: str, version: int, ruleset: Ruleset | str) -> RulesetVersion:
+        return rulesets.update_draft(self, tenant, version, _ruleset(ruleset))
+
+    def submit_ruleset(
+        self,
+        tenant: str,
+        version: int,
+        *,
+        submitted_by: str,
+        activate_at: datetime | None = None,
+    ) -> RulesetVersion:
+        return rulesets.submit(self, tenant, version, by=submitted_by, activate_at=activate_at)
+
+    def withdraw_ruleset(self, tenant: str, version: int) -> RulesetVersion:
+        return rulesets.withdraw(self, tenant, version)
+
+    def approve_ruleset(self, tenant: str, version: int, *, approved_by: str) -> RulesetVersion:
+        return rulesets.approve(self, tenant, version, by=approved_by)
+
+    def ruleset(self, tenant: str, version: int) -> RulesetVersion:
+        with self.work() as w:
+            return w.rules.get(tenant, version)
+
+    def rulesets(self, tenant: str, *, limit: int = 50) -> list[RulesetVersion]:
+        with self.work() as w:
+            return w.rules.all(tenant, limit)
+
+    def active_ruleset(self, tenant: str, *, at: datetime | None = None) -> RulesetVersion | None:
+        with self.work() as w:
+            version = w.rules.active_version(tenant, at or w.now)
+            return None if version is None else w.rules.get(tenant, version)
+
+    def simulate(
+        self,
+        tenant: str,
+        draft: Ruleset | str,
+        events: Sequence[Purchase | Engagement],
+    ) -> SimulationReport:
+        """Rate ``events`` by ``draft`` and by the active version, writing nothing."""
+        return simulation.simulate(self, tenant, _ruleset(draft), events)
+
+    def explain(self, tenant: str, transaction_id: int) -> Explanation:
+        return explain.explain(self, tenant, transaction_id)
+
+    def set_attributes(
+        self, tenant: str, customer_id: str, attributes: dict[str, str | int | bool]
+    ) -> None:
+        """Replace the pseudonymous attributes rules can read (e.g. birthday_month)."""
+        tiers.set_attributes(self, tenant, customer_id, attributes)
+
+    def tier(self, tenant: str, customer_id: str) -> CustomerTier:
+        return tiers.customer_tier(self, tenant, customer_id)
+
+    def review_tiers(self, tenant: str, *, as_of: datetime | None = None) -> SweepReport:
+        """Apply the downgrade policy to every tier held for a whole period."""
+        return tiers.review(self, tenant, as_of=as_of)
+
     # -- reads
 
     def balance(self, tenant: str, customer_id: str) -> PointsBalance:
@@ -299,3 +371,7 @@ class Loyalty:
     def lots(self, tenant: str, customer_id: str, *, include_closed: bool = False) -> list[LotView]:
         commands.customer_id(customer_id)
         return reads.lots(self, tenant, customer_id, include_closed=include_closed)
+
+
+def _ruleset(ruleset: Ruleset | str) -> Ruleset:
+    return ruleset if isinstance(ruleset, Ruleset) else ruleset_from_text(ruleset)

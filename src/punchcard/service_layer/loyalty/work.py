@@ -30,6 +30,7 @@ from punchcard.domain.loyalty.documents import from_document, to_document
 from punchcard.domain.loyalty.movement import CustomerState, Movement
 from punchcard.domain.loyalty.programme import Programme
 from punchcard.domain.model import Posting
+from punchcard.domain.validation import JsonValue
 from punchcard.service_layer.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class LoyaltyWork:
         self._uow = uow
         self._programmes = programmes
         self.now = clock()
+        self.inputs: dict[str, JsonValue] | None = None
+        """What the operation was computed from, stored with its result (earns)."""
 
     def __enter__(self) -> Self:
         self._uow.__enter__()
@@ -148,7 +151,7 @@ def run_operation(
         if isinstance(claimed, Replay):
             return replay(result_type, claimed.result)
         result = body(w, claimed.id)
-        w.operations.finish(cmd.tenant, claimed.id, to_document(result))
+        w.operations.finish(cmd.tenant, claimed.id, to_document(result), w.inputs)
         w.commit()
     return result
 

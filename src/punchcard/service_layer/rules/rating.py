@@ -21,6 +21,7 @@ from punchcard.domain.rules.document import Tiers
 from punchcard.domain.rules.evaluation import CompiledRuleset, Evaluation, evaluate, period_key
 from punchcard.domain.rules.facts import CustomerContext, EventFacts
 from punchcard.domain.rules.versions import TierChange
+from punchcard.domain.validation import JsonValue
 
 if TYPE_CHECKING:
     from punchcard.service_layer.loyalty.facade import Loyalty
@@ -51,9 +52,10 @@ def rate(
     facts = EventFacts.of(event, at, programme.timezone)
     context = customer_context(w, tenant, event.customer_id, compiled, facts)
     evaluation = evaluate(compiled, facts, context)
-    evaluation = _within_budgets(
+    evaluation, context = _within_budgets(
         w, tenant, compiled=compiled, facts=facts, context=context, evaluation=evaluation
     )
+    w.inputs = inputs_document(version, programme.timezone, event, at, context)
     return Rating(breakdown(evaluation), counter, evaluation.usage, compiled.ruleset.tiers,
                   evaluation.tier)  # fmt: skip
 
@@ -78,7 +80,7 @@ def _within_budgets(
     facts: EventFacts,
     context: CustomerContext,
     evaluation: Evaluation,
-) -> Evaluation:
+) -> tuple[Evaluation, CustomerContext]:
     """Lock the budgets the evaluation drew on and evaluate again with their real
     counters, until no new budget comes into play (a spent budget can let an
     exclusive rule fall through to another budgeted rule)."""
@@ -87,11 +89,31 @@ def _within_budgets(
     for _ in range(MAX_BUDGET_ROUNDS):
         wanted = (evaluation.limited & budgeted) - {rule for rule, _ in locked}
         if not wanted:
-            return evaluation
+            break
         locked |= w.rules.lock_budgets(tenant, wanted | {rule for rule, _ in locked})
-        usage = dict(context.usage) | locked
-        evaluation = evaluate(compiled, facts, replace(context, usage=usage))
-    return evaluation
+        context = replace(context, usage=dict(context.usage) | locked)
+        evaluation = evaluate(compiled, facts, context)
+    return evaluation, context
+
+
+def inputs_document(
+    version: int, zone: str, event: Purchase | Engagement, at: datetime, context: CustomerContext
+) -> dict[str, JsonValue]:
+    """Everything the evaluation read, so it can be recomputed (see ``explain``)."""
+    return {
+        "version": version,
+        "zone": zone,
+        "event_kind": "purchase" if isinstance(event, Purchase) else "engagement",
+        "event": replace(event, occurred_at=at).request(),
+        "context": {
+            "tier": context.tier,
+            "attributes": dict(context.attributes),
+            "counts": dict(context.counts),
+            "usage": [
+                [rule, period, used] for (rule, period), used in sorted(context.usage.items())
+            ],
+        },
+    }
 
 
 def breakdown(evaluation: Evaluation) -> Breakdown:

@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 from punchcard.adapters.postgres.errors import translated
 from punchcard.adapters.postgres.queries import query
 from punchcard.adapters.postgres.types import Connection
-from punchcard.domain.errors import IdempotencyConflict
+from punchcard.domain.errors import IdempotencyConflict, UnknownTransaction
 from punchcard.domain.validation import JsonValue
 
 
@@ -49,10 +49,28 @@ class OperationLog:
         assert result is not None  # written in the same transaction as the claim
         return Replay(op_id, result)
 
-    def finish(self, tenant: str, op_id: int, result: dict[str, JsonValue]) -> None:
+    def finish(
+        self,
+        tenant: str,
+        op_id: int,
+        result: dict[str, JsonValue],
+        inputs: dict[str, JsonValue] | None = None,
+    ) -> None:
         self._conn.execute(
-            query("finish_operation"), {"tenant": tenant, "id": op_id, "result": Jsonb(result)}
-        )
+            query("finish_operation"),
+            {"tenant": tenant, "id": op_id, "result": Jsonb(result),
+             "inputs": None if inputs is None else Jsonb(inputs)},
+        )  # fmt: skip
+
+    def inputs(self, tenant: str, op_id: int) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        """An operation's kind, what it was computed from, and its result."""
+        row = self._conn.execute(
+            query("operation_inputs"), {"tenant": tenant, "id": op_id}
+        ).fetchone()
+        if row is None:
+            raise UnknownTransaction(f"operation {op_id} does not exist")
+        kind, inputs, result = row
+        return kind, inputs, result
 
 
 def _describe(key: str) -> str:

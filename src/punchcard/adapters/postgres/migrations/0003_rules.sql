@@ -100,3 +100,20 @@ ALTER TABLE customers
 ALTER TABLE refunds ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now();
 CREATE INDEX orders_by_customer ON orders (tenant_id, customer_id, occurred_at);
 CREATE INDEX lots_by_customer_issued ON lots (tenant_id, customer_id, issued_at);
+
+-- What an earn was rated on (the event, the customer's tier, attributes, counts
+-- and counters), written with its result, so the earn can be recomputed later.
+ALTER TABLE operations ADD COLUMN inputs jsonb;
+
+CREATE OR REPLACE FUNCTION record_result_once() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.result IS NULL AND NEW.result IS NOT NULL
+       AND OLD.inputs IS NULL
+       AND to_jsonb(NEW) - 'result' - 'inputs' = to_jsonb(OLD) - 'result' - 'inputs' THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'operations are append-only except for their one result: % refused', TG_OP
+        USING ERRCODE = 'PC001', CONSTRAINT = 'operations_append_only';
+END
+$$;

@@ -119,3 +119,7 @@ SELECT a.tenant_id, a.hold_id
  WHERE h.resolved_by IS NULL AND h.expires_at <= %(now)s
  ORDER BY h.expires_at
  LIMIT %(limit)s
+
+-- name: operation_inputs
+SELECT o.kind, o.inputs, o.result FROM operations o
+ WHERE o.tenant_id = %(tenant)s AND o.id = %(id)s

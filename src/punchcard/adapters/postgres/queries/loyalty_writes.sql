@@ -42,7 +42,8 @@ SELECT id, kind, request_hash, result FROM operations
  WHERE tenant_id = %(tenant)s AND idempotency_key = %(key)s
 
 -- name: finish_operation
-UPDATE operations SET result = %(result)s WHERE tenant_id = %(tenant)s AND id = %(id)s
+UPDATE operations SET result = %(result)s, inputs = %(inputs)s
+ WHERE tenant_id = %(tenant)s AND id = %(id)s
 
 -- name: insert_lots
 -- Identity values follow the ORDER BY, so the caller maps sorted ids to its lots.
