@@ -128,10 +128,13 @@ class Loyalty:
         currency: str,
         occurred_at: datetime | None = None,
         items: Sequence[LineItem] = (),
+        channel: str | None = None,
+        store: str | None = None,
     ) -> EarnResult:
         cmd = commands.Purchase(
             tenant=tenant, customer_id=customer_id, order_id=order_id, amount=amount,
-            currency=currency, occurred_at=occurred_at, items=tuple(items),
+            currency=currency, occurred_at=occurred_at, items=tuple(items), channel=channel,
+            store=store,
         )  # fmt: skip
         return earning.earn(self, cmd)
 
