@@ -54,8 +54,15 @@ class Condition:
 
     def holds(self, facts: Facts) -> bool | str:
         """True or False; or, when the condition fails to evaluate, why."""
-        if self._paths is not None:  # the common case: only field reads
-            key = tuple(_hashable(facts[name].get(f)) for name, f in self._paths)
+        paths = self._paths
+        if paths is not None and len(paths) == 1:  # the commonest case: one field
+            name, f = paths[0]
+            value = facts[name].get(f)
+            key: tuple[object, ...] = (
+                (value,) if isinstance(value, str | int) else (_hashable(value),)
+            )
+        elif paths is not None:  # only field reads
+            key = tuple(_hashable(facts[name].get(f)) for name, f in paths)
         else:
             key = tuple(_hashable(facts[name]) for name in self.reads)
         verdict = self.memo.get(key)

@@ -108,6 +108,8 @@ class CompiledRuleset:
     rules: tuple[CompiledRule, ...]
     tier_extra: dict[str, tuple[int, int]]
     """Per tier name, its multiplier minus one, as an exact ratio."""
+    by_event: dict[EventKind, tuple[CompiledRule, ...]] = field(default_factory=dict)
+    """The rules for each kind of event, in order."""
 
     @classmethod
     def of(cls, ruleset: Ruleset, version: int | None = None) -> CompiledRuleset:
@@ -130,10 +132,18 @@ class CompiledRuleset:
             for level in ruleset.tiers.levels:
                 m = decimal(level.multiplier, f"tier {level.name}") - 1
                 extra[level.name] = (m.numerator, m.denominator)
-        return cls(ruleset, version, tuple(compiled), extra)
+        by_event = {kind: tuple(c for c in compiled if c.rule.event is kind) for kind in EventKind}
+        return cls(ruleset, version, tuple(compiled), extra, by_event)
 
 
-ZERO = Fraction(0)
+Ratio = tuple[int, int]
+"""An exact non-negative ratio (numerator, denominator > 0), cheaper than Fraction."""
+
+
+def _plus(a: Ratio, b: Ratio) -> Ratio:
+    if a[1] == b[1]:
+        return a[0] + b[0], a[1]
+    return a[0] * b[1] + b[0] * a[1], a[1] * b[1]
 
 
 def period_key(period: Period, on: date) -> str:
@@ -171,8 +181,8 @@ class _Run:
         self.eligible = tuple(i for i in facts.items if not exclusions.excludes(i.sku, i.category))
         excluded = sum(i.amount for i in facts.items) - sum(i.amount for i in self.eligible)
         self.amount = max(facts.amount - excluded, 0)
-        self.order_rate = Fraction(0)
-        self.item_rates: dict[int, Fraction] = {}
+        self.order_rate: Ratio = (0, 1)
+        self.item_rates: dict[int, Ratio] = {}
         self.item_bases: dict[int, int] = {}
         self.base = 0
         """The order's base points: the sum of its rate lines."""
@@ -220,30 +230,29 @@ class _Run:
     def item_base(self, index: int) -> int:
         base = self.item_bases.get(index)
         if base is None:
-            rate = self.order_rate + self.item_rates.get(index, ZERO)
-            base = self.item_bases[index] = self.divide(
-                rate.numerator * self.eligible[index].amount, rate.denominator
-            )
+            num, den = _plus(self.order_rate, self.item_rates.get(index, (0, 1)))
+            base = self.item_bases[index] = self.divide(num * self.eligible[index].amount, den)
         return base
 
     def add_rate(self, index: int | None, points: int, per: int) -> None:
         if index is None:
-            self.order_rate += Fraction(points, per)
+            self.order_rate = _plus(self.order_rate, (points, per))
         else:
-            self.item_rates[index] = self.item_rates.get(index, ZERO) + Fraction(points, per)
+            self.item_rates[index] = _plus(self.item_rates.get(index, (0, 1)), (points, per))
         self.item_bases.clear()
 
 
 def evaluate(ruleset: CompiledRuleset, facts: EventFacts, customer: CustomerContext) -> Evaluation:
     run = _Run(ruleset, facts, customer)
-    for compiled in ruleset.rules:
+    for compiled in ruleset.by_event[facts.kind]:
         rule = compiled.rule
-        if rule.event is not facts.kind or not rule.active_at(facts.occurred_at):
+        if (rule.valid_from or rule.valid_until) and not rule.active_at(facts.occurred_at):
             continue
-        if facts.kind is EventKind.PURCHASE and facts.amount < rule.min_order:
+        if rule.min_order and facts.amount < rule.min_order:
             continue
         lines = _apply(run, compiled)
-        lines = _limit(run, rule, lines)
+        if rule.caps or rule.budget is not None:
+            lines = _limit(run, rule, lines)
         if compiled.rate is not None:
             run.base += sum(line.points for line in lines)
         run.lines.extend(lines)
