@@ -9,7 +9,7 @@ rewards; gift cards, shipping and tax earn nothing.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from punchcard.domain.loyalty.programme import LotKind
 from punchcard.domain.rules.document import (
@@ -26,6 +26,13 @@ from punchcard.domain.rules.document import (
 
 CATEGORY_EXTRA = {"groceries": "1", "gas": "2", "dining": "1", "travel": "4"}
 ENGAGEMENT = {"app_login": 5, "review_written": 50, "referral_completed": 1000, "social_share": 10}
+
+
+def black_friday(year: int) -> date:
+    """The day after the fourth Thursday of November."""
+    first = date(year, 11, 1)
+    thursday = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+    return thursday + timedelta(days=1)
 
 
 def default_ruleset(year: int = 2026) -> Ruleset:
@@ -66,8 +73,8 @@ def default_ruleset(year: int = 2026) -> Ruleset:
                 "black_friday",
                 Effect(base_multiple="5"),
                 kind=LotKind.BONUS,
-                valid_from=datetime(year, 11, 27, tzinfo=UTC),
-                valid_until=datetime(year, 11, 28, tzinfo=UTC),
+                valid_from=datetime.combine(black_friday(year), time(), UTC),
+                valid_until=datetime.combine(black_friday(year) + timedelta(days=1), time(), UTC),
                 description="Black Friday: 5 x the base as bonus points",
             ),
             Rule(

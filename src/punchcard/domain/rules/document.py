@@ -125,6 +125,10 @@ class Effect:
             value = getattr(self, name)
             if value is not None:
                 decimal(value, name)
+        if self.multiplier is not None and decimal(self.multiplier, "multiplier") < 1:
+            raise InvalidRuleset(
+                "a multiplier is at least 1: rules add points, they never take them away"
+            )
         if self.flat is not None:
             _count(self.flat, "flat", least=1)
 

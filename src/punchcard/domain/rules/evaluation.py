@@ -284,12 +284,23 @@ def _apply(run: _Run, compiled: CompiledRule) -> list[Line]:
 
 def _order_effect(run: _Run, compiled: CompiledRule) -> tuple[int, int]:
     """(points, credit) of an order-scope rule that applies."""
-    effect = compiled.rule.effect
+    rule, effect = compiled.rule, compiled.rule.effect
     num, den = compiled.factor
+    amount = run.amount
+    excluded = [
+        index for index, item in enumerate(run.eligible)
+        if rule.exclusions.excludes(item.sku, item.category)
+    ]  # fmt: skip
+    amount -= sum(run.eligible[index].amount for index in excluded)
     if compiled.rate is not None:
         points, per = compiled.rate
-        run.add_rate(None, points, per)
-        return run.divide(points * run.amount, per), 0
+        if excluded:  # the rate reaches the items it does not exclude, one by one
+            for index in range(len(run.eligible)):
+                if index not in excluded:
+                    run.add_rate(index, points, per)
+        else:
+            run.add_rate(None, points, per)
+        return run.divide(points * amount, per), 0
     if effect.base_multiple is not None:
         return run.times(run.base, compiled.factor), 0
     if effect.tier_multiple:
@@ -299,7 +310,7 @@ def _order_effect(run: _Run, compiled: CompiledRule) -> tuple[int, int]:
     if effect.multiplier is not None:
         so_far = sum(line.points for line in run.lines)
         return run.divide(so_far * (num - den), den), 0
-    return 0, run.divide(run.amount * num, den * 100)
+    return 0, run.divide(amount * num, den * 100)
 
 
 def _item_effect(run: _Run, compiled: CompiledRule, index: int) -> tuple[int, int]:

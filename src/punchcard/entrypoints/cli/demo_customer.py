@@ -14,7 +14,6 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from punchcard.domain.errors import (
@@ -26,6 +25,7 @@ from punchcard.domain.errors import (
 from punchcard.domain.loyalty.commands import Direction
 from punchcard.domain.loyalty.programme import Programme
 from punchcard.domain.loyalty.results import EarnResult
+from punchcard.entrypoints.cli.demo_orders import Order, basket
 from punchcard.service_layer.loyalty.facade import Loyalty
 
 HISTORY = timedelta(days=25)
@@ -40,16 +40,6 @@ ENGAGEMENT = {"app_login": 60, "social_share": 20, "review_written": 15, "referr
 """How often customers do each kind of engagement (relative weights)."""
 MAKER, CHECKER = "operator-ann", "operator-bob"
 PARTNER = "skyways"
-
-
-@dataclass
-class Order:
-    id: str
-    amount: int
-    occurred_at: datetime
-    active_from: datetime | None = None
-    """When its points became (or become) spendable."""
-    refunded: int = 0
 
 
 class Customer:
