@@ -7,14 +7,14 @@ import dataclasses
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from punchcard.domain import errors
 from punchcard.domain.loyalty.commands import LineItem, Purchase
 from punchcard.domain.loyalty.programme import LotKind
-from punchcard.domain.rules.defaults import default_ruleset
+from punchcard.domain.rules.defaults import black_friday, default_ruleset
 from punchcard.domain.rules.document import Downgrade, Ruleset
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import FakeClock, setup_programme
@@ -206,14 +206,14 @@ def test_simulation_compares_a_draft_with_the_active_version_and_writes_nothing(
     same_rules = dataclasses.replace(seed, name="the same rules")
     events = [
         Purchase(tenant=tenant, customer_id=alice, order_id="s-1", amount=100_00,
-                 currency="USD", occurred_at=datetime(year, 11, 27, 12, tzinfo=UTC)),
+                 currency="USD", occurred_at=datetime.combine(black_friday(year), time(12), UTC)),
         Purchase(tenant=tenant, customer_id=bob, order_id="s-2", amount=100_00, currency="USD"),
     ]  # fmt: skip
     same = loyalty.simulate(tenant, same_rules, events)
     assert (same.delta, same.affected_customers) == (0, ())
     no_campaigns = Ruleset(name="no campaigns", rules=seed.rules[:1])
     report = loyalty.simulate(tenant, no_campaigns, events)
-    # Black Friday (27 Nov) gives alice 5 x 100 bonus points today, not under the draft.
+    # Black Friday gives alice 5 x 100 bonus points today, not under the draft.
     assert (report.active_points, report.draft_points) == (600 + 100, 200)
     assert report.affected_customers == (alice,)
     assert loyalty.balance(tenant, alice).available == 0
