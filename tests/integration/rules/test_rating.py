@@ -16,6 +16,7 @@ from punchcard.domain.loyalty.commands import LineItem, Purchase
 from punchcard.domain.loyalty.programme import LotKind
 from punchcard.domain.rules.defaults import black_friday, default_ruleset
 from punchcard.domain.rules.document import Downgrade, Ruleset
+from punchcard.domain.rules.facts import CustomerContext
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import FakeClock, setup_programme
 from tests.integration.rules.test_governance import publish
@@ -218,3 +219,15 @@ def test_simulation_compares_a_draft_with_the_active_version_and_writes_nothing(
     assert report.affected_customers == (alice,)
     assert loyalty.balance(tenant, alice).available == 0
     assert loyalty.lots(tenant, alice) == []
+
+
+def test_simulation_can_imagine_customers(loyalty: Loyalty) -> None:
+    tenant = setup_programme(loyalty)
+    publish(loyalty, tenant, default_ruleset(NO_CAMPAIGNS))
+    event = Purchase(tenant=tenant, customer_id="cus_imagined", order_id="i-1",
+                     amount=100_00, currency="USD")  # fmt: skip
+    report = loyalty.simulate(
+        tenant, default_ruleset(NO_CAMPAIGNS), [event],
+        customers={"cus_imagined": CustomerContext(tier="platinum")},
+    )  # fmt: skip
+    assert (report.draft_points, report.active_points) == (300, 300)  # x3 for platinum

@@ -27,7 +27,7 @@ from punchcard.domain.errors import UnknownAccount, UnknownProgramme
 from punchcard.domain.loyalty import accounts
 from punchcard.domain.loyalty.programme import Programme, default_programme
 from punchcard.domain.loyalty.results import ExpiringPoints, PointsBalance, SweepReport
-from punchcard.entrypoints.cli import render
+from punchcard.entrypoints.cli import demo_rules, render
 from punchcard.entrypoints.cli.demo_customer import PARTNER, Customer
 from punchcard.service_layer.loyalty.facade import Loyalty
 
@@ -81,6 +81,7 @@ def run(
     console.print(
         f"tenant [bold]{tenant}[/]: {customers} customers, {workers} writers, seed {seed}"
     )
+    ruleset = demo_rules.publish(loyalty, console, tenant)
     people = [
         Customer(loyalty, tenant, programme, run=run_id, n=n, seed=seed, again=again)
         for n in range(customers)
@@ -112,6 +113,7 @@ def run(
         sweeps.expiring = loyalty.expiring(tenant, within=WARNING_WINDOW, limit=customers)
         elapsed = time.perf_counter() - started
         balances = list(pool.map(lambda person: loyalty.balance(tenant, person.id), people))
+        held = list(pool.map(lambda person: loyalty.tier(tenant, person.id).tier, people))
     calls, facts = Counter[str](), Counter[str]()
     for person in people:
         calls.update(person.calls)
@@ -122,8 +124,12 @@ def run(
     _sweeps(console, sweeps, facts)
     _refunds(console, programme, facts)
     _accounts(loyalty, console, tenant, programme, balances)
+    demo_rules.points_by_rule(console, ruleset.ruleset, people)
+    demo_rules.tiers(console, ruleset.ruleset, held, facts)
+    demo_rules.simulate(loyalty, console, tenant, ruleset, people)
+    explained = demo_rules.explain(loyalty, console, tenant, people)
     render.verification(console, report)
-    return report.ok
+    return report.ok and explained
 
 
 def _wait_until(loyalty: Loyalty, moments: Sequence[datetime | None]) -> None:

@@ -74,6 +74,10 @@ class Customer:
         """Spendable points, when known without asking (a credit may settle a debt)."""
         self.giftable = 0
         """Points to give away in act three, at most: those left after act two."""
+        self.by_rule: Counter[str] = Counter()
+        """Points the rules gave this customer's earns, by rule (before refunds)."""
+        self.earns: list[EarnResult] = []
+        """The purchases' first results (not replays), in the order they were made."""
 
     def key(self, what: str) -> str:
         return f"{self.run}-{what}-{self.n}"
@@ -99,11 +103,13 @@ class Customer:
         for i in range(self.rng.randint(1, 3)):
             closing = i == 0 and self.rng.random() < 0.1
             occurred = now - window + CLOSING if closing else now - HISTORY * self.rng.random()
-            order = Order(self.key(f"order{i}"), self.rng.randint(2_000, 150_000), occurred)
-            lot = self.purchase(order).lots[0]
-            order.active_from = lot.active_from
-            if not lot.pending or closing:  # spendable at once, or after the sweep
-                spendable += lot.points
+            amount = self.rng.randint(2_000, 150_000)
+            order = Order(self.key(f"order{i}"), amount, occurred, basket(self.rng, amount))
+            earned = self.purchase(order)
+            self.earned(earned)
+            order.active_from = occurred + window
+            if earned.lots and (not earned.lots[0].pending or closing):
+                spendable += earned.points  # spendable at once, or after the sweep
             self.orders.append(order)
             self.calls["purchase"] += 1
             self.facts["purchases still in their return window"] += order.active_from > now
@@ -118,6 +124,7 @@ class Customer:
                 self.tenant, self.id, event_id=self.key(f"event{j}"), type=kind,
                 occurred_at=now - HISTORY * self.rng.random(),
             )  # fmt: skip
+            self.earned(earned)
             spendable += earned.points
             self.calls[f"engagement {kind}"] += 1
         self.known = None if self.again else spendable
@@ -125,8 +132,15 @@ class Customer:
     def purchase(self, order: Order) -> EarnResult:
         return self.loyalty.earn_purchase(
             self.tenant, self.id, order_id=order.id, amount=order.amount,
-            currency=self.programme.currency, occurred_at=order.occurred_at,
+            currency=self.programme.currency, occurred_at=order.occurred_at, items=order.items,
         )  # fmt: skip
+
+    def earned(self, result: EarnResult) -> None:
+        for award in result.breakdown.get("awards", ()):
+            self.by_rule[award["rule"]] += award["points"]
+        if result.tier is not None:
+            self.facts[f"moved up to {result.tier}"] += 1
+        self.earns.append(result)
 
     # -- act two: spending
 

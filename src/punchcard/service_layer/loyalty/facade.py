@@ -14,7 +14,7 @@ refund id, everything else by the caller's ``idempotency_key``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
@@ -42,6 +42,7 @@ from punchcard.domain.loyalty.results import (
 )
 from punchcard.domain.rules.document import Ruleset
 from punchcard.domain.rules.documents import ruleset_from_text
+from punchcard.domain.rules.facts import CustomerContext
 from punchcard.domain.rules.versions import RulesetVersion
 from punchcard.service_layer.ledger import Ledger
 from punchcard.service_layer.loyalty import (
@@ -345,9 +346,12 @@ class Loyalty:
         tenant: str,
         draft: Ruleset | str,
         events: Sequence[Purchase | Engagement],
+        *,
+        customers: Mapping[str, CustomerContext] | None = None,
     ) -> SimulationReport:
-        """Rate ``events`` by ``draft`` and by the active version, writing nothing."""
-        return simulation.simulate(self, tenant, _ruleset(draft), events)
+        """Rate ``events`` by ``draft`` and by the active version, writing nothing;
+        ``customers`` imagines customers (tier, attributes, counts) by id."""
+        return simulation.simulate(self, tenant, _ruleset(draft), events, customers)
 
     def explain(self, tenant: str, transaction_id: int) -> Explanation:
         return explain.explain(self, tenant, transaction_id)

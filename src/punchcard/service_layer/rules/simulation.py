@@ -10,7 +10,7 @@ in a transaction that is rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -58,9 +58,15 @@ class SimulationReport:
 class _Rater:
     """One ruleset's side of a simulation, with counters carried across events."""
 
-    def __init__(self, w: LoyaltyWork, tenant: str, compiled: CompiledRuleset) -> None:
+    def __init__(
+        self,
+        w: LoyaltyWork,
+        tenant: str,
+        compiled: CompiledRuleset,
+        given: Mapping[str, CustomerContext],
+    ) -> None:
         self.w, self.tenant, self.compiled = w, tenant, compiled
-        self.contexts: dict[str, CustomerContext] = {}
+        self.contexts: dict[str, CustomerContext] = dict(given)
 
     def rate(self, event: Purchase | Engagement, facts: EventFacts) -> Evaluation:
         context = self.contexts.get(event.customer_id)
@@ -80,14 +86,21 @@ class _Rater:
 
 
 def simulate(
-    loyalty: Loyalty, tenant: str, draft: Ruleset, events: Sequence[Purchase | Engagement]
+    loyalty: Loyalty,
+    tenant: str,
+    draft: Ruleset,
+    events: Sequence[Purchase | Engagement],
+    customers: Mapping[str, CustomerContext] | None = None,
 ) -> SimulationReport:
+    """``customers`` gives the tier, attributes, counts and counters of customers to
+    imagine (they need not be enrolled); the others are read from the database."""
+    given = customers or {}
     if len(events) > MAX_EVENTS:
         raise InvalidRequest(f"simulate at most {MAX_EVENTS} events at a time")
     compiled_draft = CompiledRuleset.of(draft)
     with loyalty.work() as w:  # never committed: rolled back on exit
         programme = w.programme(tenant)
-        draft_rater = _Rater(w, tenant, compiled_draft)
+        draft_rater = _Rater(w, tenant, compiled_draft, given)
         active_raters: dict[int, _Rater] = {}
         active_version = w.rules.active_version(tenant, w.now)
         results = []
@@ -101,7 +114,7 @@ def simulate(
                 rater = active_raters.get(version)
                 if rater is None:
                     compiled = loyalty.compiled.get(w.rules, tenant, version)
-                    rater = active_raters[version] = _Rater(w, tenant, compiled)
+                    rater = active_raters[version] = _Rater(w, tenant, compiled, given)
                 active = rater.rate(event, facts)
             key = event.order_id if isinstance(event, Purchase) else event.event_id
             delta = ran.points - (active.points if active else 0)
