@@ -5,35 +5,18 @@ Each test starts its threads at a barrier so they reach PostgreSQL together.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import pytest
 
 from punchcard import Ledger, Posting
 from punchcard.domain import errors
+from tests.helpers import run_together
 
 T = TypeVar("T")
 
 pytestmark = pytest.mark.slow
-
-
-def run_together(n: int, work: Callable[[int], T]) -> list[T | Exception]:
-    """Run work(0..n-1) on n threads released at once; collect results or errors."""
-    barrier = threading.Barrier(n)
-
-    def go(i: int) -> T | Exception:
-        barrier.wait()
-        try:
-            return work(i)
-        except errors.PunchcardError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(go, range(n)))
 
 
 def earn(ledger: Ledger, tenant: str, customer: str, amount: int, key: str) -> None:

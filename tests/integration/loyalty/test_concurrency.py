@@ -6,10 +6,7 @@ Threads start at a barrier so they reach PostgreSQL together.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TypeVar
 
@@ -21,30 +18,11 @@ from punchcard.domain.loyalty.programme import LotKind, default_programme
 from punchcard.domain.loyalty.results import EarnResult
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import FakeClock, setup_programme
+from tests.helpers import run_together, verified
 
 T = TypeVar("T")
 
 pytestmark = pytest.mark.slow
-
-
-def run_together(n: int, work: Callable[[int], T]) -> list[T | Exception]:
-    barrier = threading.Barrier(n)
-
-    def go(i: int) -> T | Exception:
-        barrier.wait()
-        try:
-            return work(i)
-        except errors.PunchcardError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(go, range(n)))
-
-
-def _verified(loyalty: Loyalty, tenant: str) -> None:
-    loyalty.ledger.seal()
-    report = loyalty.ledger.verify(tenant=tenant)
-    assert report.ok, report.problems
 
 
 def test_twenty_redemptions_of_the_same_points_exactly_one_wins(
@@ -61,7 +39,7 @@ def test_twenty_redemptions_of_the_same_points_exactly_one_wins(
         "RedemptionResult": 1, "InsufficientPoints": 19,
     }  # fmt: skip
     assert loyalty.balance(programme_tenant, alice).available == 0
-    _verified(loyalty, programme_tenant)
+    verified(loyalty, programme_tenant)
 
 
 def test_twenty_deliveries_of_one_webhook_earn_once(
@@ -130,7 +108,7 @@ def test_redeem_expire_refund_authorize_and_transfer_race_on_one_customer(
             assert balance.available >= 0
             lots = loyalty.lots(tenant, customer.id)
             assert sum(lot.remaining for lot in lots) == balance.available
-    _verified(loyalty, tenant)
+    verified(loyalty, tenant)
 
 
 def test_opposite_transfers_between_two_customers_never_deadlock(
@@ -151,7 +129,7 @@ def test_opposite_transfers_between_two_customers_never_deadlock(
     assert not [r for r in results if isinstance(r, Exception)]
     total = sum(loyalty.balance(programme_tenant, c).available for c in (alice, bob))
     assert total == 2000
-    _verified(loyalty, programme_tenant)
+    verified(loyalty, programme_tenant)
 
 
 def test_two_approvers_racing_on_one_adjustment_decide_it_once(

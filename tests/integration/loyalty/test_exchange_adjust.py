@@ -13,20 +13,13 @@ from punchcard.domain.loyalty.programme import LotKind, NegativeBalancePolicy, d
 from punchcard.domain.loyalty.results import AdjustmentStatus
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import setup_programme
-
-
-def _customer_with(loyalty: Loyalty, tenant: str, points: int, ref: str = "shop-a") -> str:
-    customer = loyalty.enroll(tenant, ref).id
-    loyalty.earn_purchase(
-        tenant, customer, order_id=f"fund-{ref}", amount=points * 100, currency="USD"
-    )
-    return customer
+from tests.helpers import customer_with
 
 
 def test_a_partner_exchange_moves_both_assets_atomically_at_the_partners_ratio(
     loyalty: Loyalty, programme_tenant: str
 ) -> None:
-    alice = _customer_with(loyalty, programme_tenant, 1000)
+    alice = customer_with(loyalty, programme_tenant, 1000)
     out = loyalty.exchange(programme_tenant, alice, partner="skyways", amount=501,
                            idempotency_key="x1")  # fmt: skip
     assert (out.given, out.received, out.remainder) == (500, 250, 1)  # 2 PTS -> 1 MILES
@@ -83,7 +76,7 @@ def test_an_adjustment_posts_only_when_a_different_person_approves_it(
 def test_a_rejected_or_unaffordable_adjustment_moves_nothing(
     loyalty: Loyalty, programme_tenant: str
 ) -> None:
-    alice = _customer_with(loyalty, programme_tenant, 100)
+    alice = customer_with(loyalty, programme_tenant, 100)
     take = loyalty.request_adjustment(
         programme_tenant, alice, points=-300, reason="duplicate credit",
         requested_by="operator-ann", idempotency_key="adj-1",
@@ -127,7 +120,7 @@ def test_programme_settings_that_contradict_open_accounts_are_refused(loyalty: L
     loyalty.create_programme(
         tenant, dataclasses.replace(programme, negative_balance=NegativeBalancePolicy.WRITE_OFF)
     )
-    _customer_with(loyalty, tenant, 10)
+    customer_with(loyalty, tenant, 10)
     with pytest.raises(errors.ProgrammeChangeRefused, match="allow_negative"):
         loyalty.create_programme(
             tenant,

@@ -13,6 +13,7 @@ from punchcard.domain.loyalty.lots import LotStatus
 from punchcard.domain.loyalty.programme import LotKind, default_programme
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import FakeClock, setup_programme
+from tests.helpers import verified
 
 SHORT = dataclasses.replace(
     default_programme(),
@@ -23,12 +24,6 @@ SHORT = dataclasses.replace(
         LotKind.TRANSFERRED: ExpiryRule.after(days=20),
     },
 )
-
-
-def _verified(loyalty: Loyalty, tenant: str) -> None:
-    loyalty.ledger.seal()
-    report = loyalty.ledger.verify(tenant=tenant)
-    assert report.ok, report.problems
 
 
 def test_expiry_takes_what_is_left_of_partially_consumed_lots_and_re_runs_as_a_no_op(
@@ -53,7 +48,7 @@ def test_expiry_takes_what_is_left_of_partially_consumed_lots_and_re_runs_as_a_n
     assert loyalty.ledger.balance(tenant, "program:expired", "PTS").posted == 1100
     statuses = {lot.kind: lot.status for lot in loyalty.lots(tenant, alice, include_closed=True)}
     assert statuses == {LotKind.EARNED: LotStatus.CLOSED, LotKind.ENGAGEMENT: LotStatus.CLOSED}
-    _verified(loyalty, tenant)
+    verified(loyalty, tenant)
 
 
 def test_expire_as_of_a_past_date_takes_only_what_had_expired_by_then(
@@ -117,7 +112,7 @@ def test_a_transfer_consumes_lots_expiring_on_different_dates_and_makes_one_new_
     assert loyalty.expire(tenant).points == 120  # bob's transferred lot
     clock.advance(timedelta(days=10))
     assert loyalty.expire(tenant).points == 30  # the rest of alice's earned lot
-    _verified(loyalty, tenant)
+    verified(loyalty, tenant)
 
 
 def test_expiry_rounded_to_the_end_of_the_month_in_the_programmes_zone(

@@ -11,6 +11,7 @@ from punchcard.domain import errors
 from punchcard.domain.loyalty.programme import LotKind, NegativeBalancePolicy, default_programme
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import setup_programme
+from tests.helpers import verified
 
 
 def _programme_tenant(loyalty: Loyalty, policy: NegativeBalancePolicy, pending: int = 0) -> str:
@@ -18,12 +19,6 @@ def _programme_tenant(loyalty: Loyalty, policy: NegativeBalancePolicy, pending: 
         default_programme(), pending_days=pending, negative_balance=policy
     )
     return setup_programme(loyalty, programme)
-
-
-def _verified(loyalty: Loyalty, tenant: str) -> None:
-    loyalty.ledger.seal()
-    report = loyalty.ledger.verify(tenant=tenant)
-    assert report.ok, report.problems
 
 
 @pytest.mark.parametrize(
@@ -60,7 +55,7 @@ def test_a_refund_after_the_points_were_spent_follows_the_programmes_policy(
     except errors.UnknownAccount:
         writeoff = 0
     assert writeoff == written_off
-    _verified(loyalty, tenant)
+    verified(loyalty, tenant)
 
     earned = loyalty.earn_purchase(tenant, alice, order_id="o-2", amount=300_00, currency="USD")
     balance = loyalty.balance(tenant, alice)
@@ -72,7 +67,7 @@ def test_a_refund_after_the_points_were_spent_follows_the_programmes_policy(
         assert (lot.repaid, lot.settled) == (0, 300)
     else:
         assert (lot.repaid, lot.settled) == (0, 0)
-    _verified(loyalty, tenant)
+    verified(loyalty, tenant)
 
 
 def test_partial_refunds_reverse_a_cumulative_floor_and_add_up_to_the_whole(
@@ -91,7 +86,7 @@ def test_partial_refunds_reverse_a_cumulative_floor_and_add_up_to_the_whole(
     assert loyalty.balance(programme_tenant, alice).available == 0
     with pytest.raises(errors.RefundExceedsOrder, match="more than the order amount 10000"):
         loyalty.refund(programme_tenant, order_id="o-1", refund_id="rf-9", amount=1)
-    _verified(loyalty, programme_tenant)
+    verified(loyalty, programme_tenant)
 
 
 def test_a_refund_is_idempotent_per_refund_id(loyalty: Loyalty, programme_tenant: str) -> None:
@@ -129,7 +124,7 @@ def test_refunding_an_order_paid_with_points_gives_them_back(
     rest = loyalty.refund(programme_tenant, order_id="o-3", refund_id="rf-2", amount=100_00)
     assert (rest.points_reversed, rest.points_recredited) == (100, 500)
     assert loyalty.balance(programme_tenant, alice).available == 1000
-    _verified(loyalty, programme_tenant)
+    verified(loyalty, programme_tenant)
 
 
 def test_a_refund_before_activation_cancels_pending_points_outright(loyalty: Loyalty) -> None:
@@ -144,7 +139,7 @@ def test_a_refund_before_activation_cancels_pending_points_outright(loyalty: Loy
     assert loyalty.balance(tenant, alice).pending == 0
     (lot,) = loyalty.lots(tenant, alice, include_closed=True)
     assert (lot.amount, lot.remaining) == (400, 0)
-    _verified(loyalty, tenant)
+    verified(loyalty, tenant)
 
 
 def test_points_paid_at_checkout_before_the_purchase_event_come_back_on_refund(
@@ -160,7 +155,7 @@ def test_points_paid_at_checkout_before_the_purchase_event_come_back_on_refund(
     refund = loyalty.refund(programme_tenant, order_id="o-9", refund_id="rf-9", amount=50_00)
     assert (refund.points_reversed, refund.points_recredited) == (50, 1000)
     assert loyalty.balance(programme_tenant, alice).spendable == 1000
-    _verified(loyalty, programme_tenant)
+    verified(loyalty, programme_tenant)
 
 
 def test_a_redemption_cannot_name_another_customers_order(
@@ -183,7 +178,7 @@ def test_a_redemption_cannot_name_another_customers_order(
     refund = loyalty.refund(programme_tenant, order_id="o-later", refund_id="rf", amount=10_00)
     assert refund.points_recredited == 0
     assert loyalty.balance(programme_tenant, alice).available == 1000
-    _verified(loyalty, programme_tenant)
+    verified(loyalty, programme_tenant)
 
 
 @pytest.mark.parametrize(
@@ -212,9 +207,9 @@ def test_held_points_a_refund_could_not_take_repay_its_shortfall_when_released(
     assert (refund.points_clawed_back, refund.shortfall) == (200, 800)
     balance = loyalty.balance(tenant, alice)
     assert (balance.available, balance.debt) == after_refund
-    _verified(loyalty, tenant)
+    verified(loyalty, tenant)
     loyalty.void(tenant, auth.hold_id, idempotency_key="v")
     balance = loyalty.balance(tenant, alice)
     assert (balance.available, balance.debt) == after_void
     assert balance.spendable == max(after_void[0], 0)
-    _verified(loyalty, tenant)
+    verified(loyalty, tenant)

@@ -13,20 +13,13 @@ from punchcard.domain.loyalty.lots import LotStatus
 from punchcard.domain.loyalty.programme import LotKind, default_programme
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import FakeClock, setup_programme
-
-
-def _customer_with(loyalty: Loyalty, tenant: str, points: int, ref: str = "shop-a") -> str:
-    customer = loyalty.enroll(tenant, ref).id
-    loyalty.earn_purchase(
-        tenant, customer, order_id=f"fund-{ref}", amount=points * 100, currency="USD"
-    )
-    return customer
+from tests.helpers import customer_with
 
 
 def test_redeem_enforces_the_options_minimum_and_returns_the_value_granted(
     loyalty: Loyalty, programme_tenant: str
 ) -> None:
-    alice = _customer_with(loyalty, programme_tenant, 3000)
+    alice = customer_with(loyalty, programme_tenant, 3000)
     with pytest.raises(errors.BelowMinimum, match="cashback needs at least 2500"):
         loyalty.redeem(programme_tenant, alice, option="cashback", points=2499,
                        idempotency_key="r0")  # fmt: skip
@@ -55,7 +48,7 @@ def test_debits_consume_the_soonest_expiring_lots_first(
 ) -> None:
     """Engagement points expire in 12 months, earned points in 24: a redemption takes
     the engagement lot first, and records which lots it drew."""
-    alice = _customer_with(loyalty, programme_tenant, 600)
+    alice = customer_with(loyalty, programme_tenant, 600)
     loyalty.earn_engagement(programme_tenant, alice, event_id="e1", type="referral_completed")
     loyalty.redeem(programme_tenant, alice, option="product", points=1200, idempotency_key="r")
     lots = {lot.kind: lot for lot in loyalty.lots(programme_tenant, alice, include_closed=True)}
@@ -72,7 +65,7 @@ def test_a_lot_past_its_expiry_is_not_spendable_before_the_sweep(
         expiry={LotKind.EARNED: ExpiryRule.after(days=10)},
     )  # fmt: skip
     tenant = setup_programme(clocked_loyalty, programme)
-    alice = _customer_with(clocked_loyalty, tenant, 800)
+    alice = customer_with(clocked_loyalty, tenant, 800)
     clock.advance(timedelta(days=10))
     balance = clocked_loyalty.balance(tenant, alice)
     assert (balance.available, balance.expiring) == (800, 800)
@@ -83,7 +76,7 @@ def test_a_lot_past_its_expiry_is_not_spendable_before_the_sweep(
 def test_authorize_holds_points_then_a_partial_capture_gives_the_rest_back(
     loyalty: Loyalty, programme_tenant: str
 ) -> None:
-    alice = _customer_with(loyalty, programme_tenant, 1000)
+    alice = customer_with(loyalty, programme_tenant, 1000)
     auth = loyalty.authorize(programme_tenant, alice, option="product", points=800,
                              idempotency_key="a1")  # fmt: skip
     assert auth.value == 10_00
@@ -110,7 +103,7 @@ def test_authorize_holds_points_then_a_partial_capture_gives_the_rest_back(
 def test_a_void_gives_every_held_point_back_to_its_lot(
     loyalty: Loyalty, programme_tenant: str
 ) -> None:
-    alice = _customer_with(loyalty, programme_tenant, 700)
+    alice = customer_with(loyalty, programme_tenant, 700)
     before = loyalty.lots(programme_tenant, alice)
     auth = loyalty.authorize(programme_tenant, alice, option="product", points=700,
                              idempotency_key="a1")  # fmt: skip
@@ -127,7 +120,7 @@ def test_an_expired_authorization_is_swept_and_its_lots_restored(
     clocked_loyalty: Loyalty, clock: FakeClock
 ) -> None:
     tenant = setup_programme(clocked_loyalty)
-    alice = _customer_with(clocked_loyalty, tenant, 900)
+    alice = customer_with(clocked_loyalty, tenant, 900)
     auth = clocked_loyalty.authorize(
         tenant, alice, option="product", points=900, idempotency_key="a1",
         timeout=timedelta(minutes=5),
@@ -148,7 +141,7 @@ def test_an_expired_authorization_is_swept_and_its_lots_restored(
 def test_convert_takes_whole_units_only_and_leaves_the_remainder_as_points(
     loyalty: Loyalty, programme_tenant: str
 ) -> None:
-    alice = _customer_with(loyalty, programme_tenant, 1000)
+    alice = customer_with(loyalty, programme_tenant, 1000)
     result = loyalty.convert(programme_tenant, alice, points=350, idempotency_key="cv1")
     assert (result.points, result.credit, result.remainder) == (300, 3_00, 50)
     balance = loyalty.balance(programme_tenant, alice)

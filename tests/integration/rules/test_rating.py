@@ -19,6 +19,7 @@ from punchcard.domain.rules.document import Downgrade, Ruleset
 from punchcard.domain.rules.facts import CustomerContext
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import FakeClock, setup_programme
+from tests.helpers import verified
 from tests.integration.rules.test_governance import publish
 
 CAPPED = """
@@ -37,12 +38,6 @@ rules:
 
 NO_CAMPAIGNS = 2000
 """The seed's campaigns dated in a year long past, so tests do not change with the date."""
-
-
-def _verified(loyalty: Loyalty, tenant: str) -> None:
-    loyalty.ledger.seal()
-    report = loyalty.ledger.verify(tenant=tenant)
-    assert report.ok, report.problems
 
 
 def test_the_seed_ruleset_rates_a_basket_and_moves_the_customer_up(loyalty: Loyalty) -> None:
@@ -71,7 +66,7 @@ def test_the_seed_ruleset_rates_a_basket_and_moves_the_customer_up(loyalty: Loya
     assert [(c.from_tier, c.to_tier, c.reason) for c in tier.history] == [
         ("bronze", "silver", "qualified")
     ]
-    _verified(loyalty, tenant)
+    verified(loyalty, tenant)
 
 
 def test_cashback_is_credited_as_store_credit(loyalty: Loyalty) -> None:
@@ -89,7 +84,7 @@ rules:
     )
     assert (earned.points, earned.credit) == (80, 2_00)
     assert loyalty.balance(tenant, alice).credit == 2_00
-    _verified(loyalty, tenant)
+    verified(loyalty, tenant)
 
 
 def test_conditions_read_the_customers_attributes_and_earlier_events(loyalty: Loyalty) -> None:
@@ -154,7 +149,7 @@ def test_two_customers_racing_for_a_budgets_last_points_cannot_both_get_them(
         bonuses = list(pool.map(earn, range(len(customers))))
     assert sum(bonuses) == 1000  # the budget, exactly
     assert Counter(bonuses) == {100: 10, 0: 2}
-    _verified(loyalty, tenant)
+    verified(loyalty, tenant)
 
 
 def test_concurrent_earns_of_one_customer_at_a_cap_boundary(loyalty: Loyalty) -> None:
