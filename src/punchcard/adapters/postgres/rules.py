@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from punchcard.adapters.postgres.errors import translated
+from punchcard.adapters.postgres.loyalty.customers import Profile
 from punchcard.adapters.postgres.queries import query
 from punchcard.adapters.postgres.types import Connection
 from punchcard.domain.errors import UnknownCustomer, UnknownRuleset
@@ -21,14 +21,6 @@ from punchcard.domain.rules.versions import RulesetStatus, RulesetVersion, TierC
 def _version(row: Sequence[Any]) -> RulesetVersion:
     version, status, _name, document, *rest = row
     return RulesetVersion(version, RulesetStatus(status), ruleset_from_document(document), *rest)
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    attributes: dict[str, Any]
-    counts: dict[str, int]
-    tier: str | None
-    tier_since: datetime | None
 
 
 class RulesStore:

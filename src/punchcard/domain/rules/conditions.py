@@ -28,7 +28,9 @@ Facts = Mapping[str, Mapping[str, object]]
 
 
 def _hashable(value: object) -> object:
-    if isinstance(value, str | int | bool) or value is None:
+    if isinstance(value, bool):  # True == 1 in Python, not in CEL: keep them apart
+        return ("bool", value)
+    if isinstance(value, str | int) or value is None:
         return value
     if isinstance(value, list | tuple):
         return tuple(_hashable(v) for v in value)
@@ -58,8 +60,9 @@ class Condition:
         if paths is not None and len(paths) == 1:  # the commonest case: one field
             name, f = paths[0]
             value = facts[name].get(f)
+            kind = type(value)
             key: tuple[object, ...] = (
-                (value,) if isinstance(value, str | int) else (_hashable(value),)
+                (value,) if kind is str or kind is int else (_hashable(value),)
             )
         elif paths is not None:  # only field reads
             key = tuple(_hashable(facts[name].get(f)) for name, f in paths)

@@ -7,6 +7,8 @@ are errors that name the field. Fractions are decimal strings ("1.5").
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
 from typing import Any
 
 import yaml
@@ -30,7 +32,15 @@ def ruleset_from_text(text: str) -> Ruleset:
         raise InvalidRuleset(f"the ruleset is neither JSON nor YAML: {exc}") from None
     if not isinstance(loaded, dict):
         raise InvalidRuleset("a ruleset document is a mapping with a 'rules' list")
-    return ruleset_from_document(loaded)
+    # YAML reads an unquoted 2026-06-01T00:00:00Z as a datetime: give it back as text,
+    # so the strict reader sees what the author wrote.
+    return ruleset_from_document(json.dumps(loaded, default=_as_text))
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise InvalidRuleset(f"the ruleset holds a {type(value).__name__}, which is not data")
 
 
 def ruleset_from_document(document: dict[str, Any] | str | bytes) -> Ruleset:

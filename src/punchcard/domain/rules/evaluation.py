@@ -151,12 +151,14 @@ def period_key(period: Period, on: date) -> str:
     if period is Period.LIFETIME:
         return "lifetime"
     if period is Period.DAY:
-        return on.isoformat()
-    if period is Period.WEEK:
-        return (on - timedelta(days=on.weekday())).isoformat()
-    if period is Period.MONTH:
-        return on.replace(day=1).isoformat()
-    return on.replace(month=1, day=1).isoformat()
+        start = on
+    elif period is Period.WEEK:
+        start = on - timedelta(days=on.weekday())
+    elif period is Period.MONTH:
+        start = on.replace(day=1)
+    else:
+        start = on.replace(month=1, day=1)
+    return f"{period.value}:{start.isoformat()}"
 
 
 def limit_keys(rule: Rule, on: date) -> Iterator[tuple[tuple[str, str], int]]:
@@ -248,7 +250,7 @@ def evaluate(ruleset: CompiledRuleset, facts: EventFacts, customer: CustomerCont
         rule = compiled.rule
         if (rule.valid_from or rule.valid_until) and not rule.active_at(facts.occurred_at):
             continue
-        if rule.min_order and facts.amount < rule.min_order:
+        if rule.min_order and facts.kind is EventKind.PURCHASE and facts.amount < rule.min_order:
             continue
         lines = _apply(run, compiled)
         if rule.caps or rule.budget is not None:
@@ -301,10 +303,13 @@ def _order_effect(run: _Run, compiled: CompiledRule) -> tuple[int, int]:
         else:
             run.add_rate(None, points, per)
         return run.divide(points * amount, per), 0
+    base = run.base
+    if excluded:  # the base of the items the rule does not exclude
+        base = max(base - sum(run.item_base(index) for index in excluded), 0)
     if effect.base_multiple is not None:
-        return run.times(run.base, compiled.factor), 0
+        return run.times(base, compiled.factor), 0
     if effect.tier_multiple:
-        return run.times(run.base, run.tier_extra()), 0
+        return run.times(base, run.tier_extra()), 0
     if effect.flat is not None:
         return effect.flat, 0
     if effect.multiplier is not None:

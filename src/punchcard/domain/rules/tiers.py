@@ -50,13 +50,13 @@ def upgrade(tiers: Tiers, current: str, measure: int) -> str | None:
 def review_due(tiers: Tiers, since: datetime, as_of: datetime, zone: str) -> bool:
     """A tier held since ``since`` may be reviewed once a whole period and the grace
     days have passed: a rolling window's length, or the end of the calendar year
-    after the one it was reached in."""
+    after the one it was reached in (a tier reached in March 2026 holds through 2027)."""
     local = since.astimezone(ZoneInfo(zone))
     if tiers.rolling_months:
         period_end = add_months(local, tiers.rolling_months)
     else:
         period_end = local.replace(
-            year=local.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0
+            year=local.year + 2, month=1, day=1, hour=0, minute=0, second=0, microsecond=0
         )
     return as_of >= period_end + timedelta(days=tiers.grace_days)
 

@@ -29,7 +29,7 @@ def earn(loyalty: Loyalty, request: Purchase | Engagement) -> EarnResult:
     def body(w: LoyaltyWork, op_id: int) -> EarnResult:
         cmd = replace(request, occurred_at=request.occurred_at or w.now)
         occurred_at = cmd.occurred_at or w.now
-        scope = w.lock(cmd.tenant, [cmd.customer_id])
+        scope = w.lock(cmd.tenant, [cmd.customer_id], at=occurred_at)
         programme = scope.programme
         rating = rate(loyalty, w, scope, cmd, occurred_at)
         breakdown = rating.breakdown

@@ -12,13 +12,13 @@ do the work, store the result beside the key, commit once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from punchcard.adapters.postgres.loyalty.adjustments import AdjustmentStore
-from punchcard.adapters.postgres.loyalty.customers import CustomerStore
+from punchcard.adapters.postgres.loyalty.customers import CustomerStore, Profile
 from punchcard.adapters.postgres.loyalty.lots import LotStore
 from punchcard.adapters.postgres.loyalty.operations import OperationLog, Replay
 from punchcard.adapters.postgres.loyalty.orders import OrderStore
@@ -53,6 +53,9 @@ class Scope:
     programme: Programme
     customers: dict[str, CustomerState]
     now: datetime
+    ruleset_version: int | None = None
+    """The published ruleset version active at the time the lock was taken for."""
+    profiles: dict[str, Profile] = field(default_factory=dict)
 
     def movement(self) -> Movement:
         return Movement(self.programme, self.now, dict(self.customers))
@@ -93,11 +96,17 @@ class LoyaltyWork:
     def programme(self, tenant: str, version: int | None = None) -> Programme:
         return self._programmes.get(self._uow.connection, tenant, version)
 
-    def lock(self, tenant: str, customer_ids: Iterable[str]) -> Scope:
-        """Lock the customers (sorted) and read the programme in force."""
-        locked = self.customers.lock(tenant, customer_ids)
+    def lock(
+        self, tenant: str, customer_ids: Iterable[str], *, at: datetime | None = None
+    ) -> Scope:
+        """Lock the customers (sorted) and read the programme in force, the ruleset
+        version active at ``at`` (default now) and what rules read about them."""
+        locked = self.customers.lock(tenant, customer_ids, min(at or self.now, self.now))
         programme = self.programme(tenant, locked.programme_version)
-        return Scope(tenant, programme, locked.customers, self.now)
+        return Scope(
+            tenant, programme, locked.customers, self.now, locked.ruleset_version,
+            locked.profiles,
+        )  # fmt: skip
 
     def post(
         self,

@@ -24,6 +24,7 @@ from punchcard.domain.rules.versions import TierChange
 from punchcard.domain.validation import JsonValue
 
 if TYPE_CHECKING:
+    from punchcard.adapters.postgres.loyalty.customers import Profile
     from punchcard.service_layer.loyalty.facade import Loyalty
     from punchcard.service_layer.loyalty.work import LoyaltyWork, Scope
 
@@ -45,12 +46,15 @@ def rate(
 ) -> Rating:
     counter = "purchase" if isinstance(event, Purchase) else f"engagement:{event.type}"
     tenant, programme = scope.tenant, scope.programme
-    version = w.rules.active_version(tenant, min(at, w.now))
+    version = scope.ruleset_version  # locked for the event's time
     if version is None:
         return Rating(fixed_rate(programme, event), counter)
     compiled = loyalty.compiled.get(w.rules, tenant, version)
     facts = EventFacts.of(event, at, programme.timezone)
-    context = customer_context(w, tenant, event.customer_id, compiled, facts)
+    context = customer_context(
+        w, tenant, event.customer_id, compiled, facts,
+        profile=scope.profiles.get(event.customer_id),
+    )  # fmt: skip
     evaluation = evaluate(compiled, facts, context)
     evaluation, context = _within_budgets(
         w, tenant, compiled=compiled, facts=facts, context=context, evaluation=evaluation
@@ -61,9 +65,17 @@ def rate(
 
 
 def customer_context(
-    w: LoyaltyWork, tenant: str, customer: str, compiled: CompiledRuleset, facts: EventFacts
+    w: LoyaltyWork,
+    tenant: str,
+    customer: str,
+    compiled: CompiledRuleset,
+    facts: EventFacts,
+    *,
+    profile: Profile | None = None,
 ) -> CustomerContext:
-    profile = w.rules.profile(tenant, customer)
+    """What the customer looks like to the rules: from the lock's row when the caller
+    holds it, else read (simulation)."""
+    profile = profile or w.rules.profile(tenant, customer)
     on = facts.local.date()
     caps = [(c.rule.id, period_key(cap.period, on)) for c in compiled.rules for cap in c.rule.caps]
     usage = w.rules.usage(tenant, customer, caps)

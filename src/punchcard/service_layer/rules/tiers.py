@@ -49,7 +49,7 @@ def set_attributes(
         if not isinstance(value, str | int | bool):
             raise InvalidRequest(f"attribute {name} must be a string, an integer or a boolean")
     with loyalty.work() as w:
-        w.customers.lock(tenant, [customer_id])
+        w.lock(tenant, [customer_id])
         w.rules.set_attributes(tenant, customer_id, dict(attributes))
         w.commit()
 

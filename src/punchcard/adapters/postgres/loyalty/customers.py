@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from punchcard.adapters.postgres.queries import query
 from punchcard.adapters.postgres.types import Connection
@@ -14,9 +16,21 @@ from punchcard.domain.loyalty.results import Customer
 
 
 @dataclass(frozen=True, slots=True)
+class Profile:
+    """What rules read about a customer."""
+
+    attributes: dict[str, Any]
+    counts: dict[str, int]
+    tier: str | None
+    tier_since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Locked:
     customers: dict[str, CustomerState]
     programme_version: int | None
+    ruleset_version: int | None
+    profiles: dict[str, Profile]
 
 
 class CustomerStore:
@@ -53,19 +67,22 @@ class CustomerStore:
             raise UnknownCustomer(f"customer {customer_id} is not enrolled in tenant {tenant!r}")
         return CustomerState(*row)
 
-    def lock(self, tenant: str, ids: Iterable[str]) -> Locked:
-        """Lock the customers' rows in id order; every id must exist."""
+    def lock(self, tenant: str, ids: Iterable[str], at: datetime) -> Locked:
+        """Lock the customers' rows in id order; every id must exist. ``at`` picks the
+        ruleset version reported (the one active then)."""
         wanted = sorted(set(ids))
         rows = self._conn.execute(
-            query("lock_customers"), {"tenant": tenant, "ids": wanted}
+            query("lock_customers"), {"tenant": tenant, "ids": wanted, "at": at}
         ).fetchall()
         found = {row[0]: CustomerState(*row[:5]) for row in rows}
+        profiles = {row[0]: Profile(row[7], row[8], row[9], row[10]) for row in rows}
         missing = [cid for cid in wanted if cid not in found]
         if missing:
             raise UnknownCustomer(
                 f"customer {', '.join(missing)} is not enrolled in tenant {tenant!r}"
             )
-        return Locked(found, rows[0][5] if rows else None)
+        first = rows[0] if rows else (None,) * 7
+        return Locked(found, first[5], first[6], profiles)
 
     def save(self, tenant: str, states: list[CustomerState]) -> None:
         if not states:

@@ -14,11 +14,18 @@ ON CONFLICT (tenant_id, external_ref) DO NOTHING
 
 -- name: lock_customers
 -- Sorted, so two operations on the same pair of customers cannot deadlock. The
--- programme's version comes along so the caller knows whether its cached copy is
--- current without another round trip.
+-- programme's version and the ruleset version active at %(at)s come along, and
+-- what rules read about each customer, so an earn needs no other round trip to
+-- know how it will be rated.
 SELECT c.id, c.external_ref, c.deficit, c.debt, c.version,
-       (SELECT p.version FROM programmes p WHERE p.tenant_id = c.tenant_id)
+       (SELECT p.version FROM programmes p WHERE p.tenant_id = c.tenant_id),
+       (SELECT r.version FROM rulesets r
+         WHERE r.tenant_id = c.tenant_id AND r.status = 'published' AND r.activate_at <= %(at)s
+         ORDER BY r.activate_at DESC, r.version DESC
+         LIMIT 1),
+       c.attributes, c.event_counts, t.tier, t.since
   FROM customers c
+  LEFT JOIN customer_tiers t ON t.tenant_id = c.tenant_id AND t.customer_id = c.id
  WHERE c.tenant_id = %(tenant)s AND c.id = ANY(%(ids)s::text[])
  ORDER BY c.id
    FOR UPDATE OF c
