@@ -275,10 +275,18 @@ def _apply(run: _Run, compiled: CompiledRule) -> list[Line]:
         points, credit = _order_effect(run, compiled)
         return [Line(compiled.rule.id, compiled.rule.kind, points, credit=credit)]
     lines = []
-    rule = compiled.rule
+    rule, condition = compiled.rule, compiled.condition
+    own = rule.exclusions
+    excludes = own.excludes if (own.categories or own.skus) else None
     for index, item in enumerate(run.eligible):
-        if rule.exclusions.excludes(item.sku, item.category) or not run.holds(compiled, index):
+        if excludes is not None and excludes(item.sku, item.category):
             continue
+        if condition is not None:
+            verdict = condition.holds(run.facts_for(index))
+            if verdict is not True:
+                if verdict is not False:
+                    run.skipped[rule.id] = verdict
+                continue
         points, credit = _item_effect(run, compiled, index)
         lines.append(Line(rule.id, rule.kind, points, credit=credit, item=item.sku))
     return lines
