@@ -67,12 +67,24 @@ def test_demo_ends_with_a_clean_verify_and_is_reproducible(fresh_database_url: s
     assert "points already spent, now owed" in _rows(first, "refunds, under clawback_from_future")
     accounts = _rows(first, "programme accounts")
     assert "points outstanding (liability)" in accounts
+    # the seed ruleset rates every earn: categories multiply, tiers move, a draft is simulated
+    assert 'ruleset v1 "seed programme": made and submitted by marketing-mia' in first
+    assert "refused: maker_checker_violation: marketing-mia submitted ruleset 1" in first
+    assert "ruleset v1 approved by finance-fred: published, active from" in first
+    by_rule = _rows(first, "points earned by rule (before refunds)")
+    assert int(by_rule["base"].replace(",", "")) > 0 and "category_groceries" in by_rule
+    assert "customers in silver" in _rows(first, "tiers")
+    simulated = _rows(first, 'simulate draft "double points weekend"')
+    assert simulated["orders rated, nothing written"] == happened["purchase"]  # all, under 400
+    assert "recomputed from its stored inputs by v1: matches what was stored" in first
     # the same seed tells the same story, whatever the threads' interleaving
     titles = (
         "what happened",
         "sweeps",
         "refunds, under clawback_from_future",
         "programme accounts",
+        "points earned by rule (before refunds)",
+        "tiers",
     )
     timings = ("elapsed", "calls per second")
     for title in titles:

@@ -1,10 +1,10 @@
 """One demo customer's life in the programme, told through the Loyalty API.
 
 Three acts, each played by every customer before the next begins: earning
-(enrolment, purchases over the last 25 days, webhook replays, engagement),
-spending (redemptions, authorizations, conversion, partner exchange, refunds,
-adjustments, refused attempts) and gifting (even-numbered customers transfer
-points to odd-numbered ones). Within an act a customer's balance changes only by
+(enrolment, purchases of line-item baskets over the last 25 days, webhook
+replays, engagement), spending (redemptions, authorizations, conversion, partner
+exchange, refunds, adjustments, refused attempts) and gifting (even-numbered
+customers transfer points to odd-numbered ones). Within an act a customer's balance changes only by
 its own hand, so every decision read from it, and so every count, depends on
 the seed alone, whatever the thread interleaving.
 """
@@ -77,7 +77,7 @@ class Customer:
         self.by_rule: Counter[str] = Counter()
         """Points the rules gave this customer's earns, by rule (before refunds)."""
         self.earns: list[EarnResult] = []
-        """The purchases' first results (not replays), in the order they were made."""
+        """The earns' first results (not replays), in the order they were made."""
 
     def key(self, what: str) -> str:
         return f"{self.run}-{what}-{self.n}"

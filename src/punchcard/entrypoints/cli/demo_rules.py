@@ -22,7 +22,7 @@ from punchcard.domain.errors import MakerCheckerViolation
 from punchcard.domain.rules.defaults import default_ruleset
 from punchcard.domain.rules.document import Effect, Rule, Ruleset, Stacking
 from punchcard.domain.rules.versions import RulesetVersion
-from punchcard.entrypoints.cli import render
+from punchcard.entrypoints.cli import render, render_rules
 from punchcard.entrypoints.cli.demo_customer import HISTORY, Customer
 from punchcard.service_layer.ledger import Ledger
 from punchcard.service_layer.loyalty.facade import Loyalty
@@ -48,47 +48,73 @@ def publish(loyalty: Loyalty, console: Console, tenant: str) -> RulesetVersion:
         then = Loyalty(clock)  # shares the pool; closing it would close the database
         draft = then.create_ruleset(tenant, default_ruleset(), created_by=MAKER)
         then.submit_ruleset(tenant, draft.version, submitted_by=MAKER)
+        _say(console, f'ruleset v{draft.version} "{draft.ruleset.name}": made and submitted '
+                      f"by {MAKER}")  # fmt: skip
         try:
             then.approve_ruleset(tenant, draft.version, approved_by=MAKER)
         except MakerCheckerViolation as exc:
-            console.print(f"refused: {exc.message}", markup=False, highlight=False)
+            _say(console, f"refused: {exc.code}: {exc.message}")
         version = then.approve_ruleset(tenant, draft.version, approved_by=CHECKER)
-    _show(console, version)
+    at = f"{version.activate_at:%Y-%m-%d %H:%M} UTC" if version.activate_at else "never"
+    _say(console, f"ruleset v{version.version} approved by {version.approved_by}: published, "
+                  f"active from {at}")  # fmt: skip
+    _show(console, version.ruleset)
     return version
 
 
-def _show(console: Console, version: RulesetVersion) -> None:
-    ruleset = version.ruleset
-    active = version.activate_at
-    title = (
-        f'ruleset v{version.version} "{ruleset.name}": created by {version.created_by}, '
-        f"approved by {version.approved_by}, active from {active:%Y-%m-%d %H:%M} UTC"
-        if active
-        else f"ruleset v{version.version}"
-    )
-    table = Table(title=title, title_justify="left")
-    for column in ("rule", "event", "when", "what it gives"):
-        table.add_column(column)
+def _say(console: Console, text: str) -> None:
+    console.print(text, markup=False, highlight=False)
+
+
+def _show(console: Console, ruleset: Ruleset) -> None:
+    table = Table()
+    table.add_column("rule", no_wrap=True)
+    table.add_column("applies")
+    table.add_column("gives")
     for rule in ruleset.rules:
-        table.add_row(rule.id, rule.event.value, _when(rule), rule.description)
+        table.add_row(rule.id, _when(rule), _gives(rule))
     console.print(table)
     excluded = ", ".join(ruleset.exclusions.categories)
     console.print(f"categories that earn nothing: {excluded}")
     if ruleset.tiers is not None:
-        levels = ", ".join(
-            f"{level.name} {level.threshold:,} x{level.multiplier}"
-            for level in ruleset.tiers.levels
-        )
-        console.print(
-            f"tiers on {ruleset.tiers.measure.value} over {ruleset.tiers.rolling_months} months: "
-            f"{levels}"
-        )
+        tiers = ruleset.tiers
+        levels = ", ".join(f"{level.name} {level.threshold:,} x{level.multiplier}"
+                           for level in tiers.levels)  # fmt: skip
+        measure = tiers.measure.value.replace("_", " ")
+        console.print(f"tiers ({measure}, {tiers.rolling_months} months): {levels}")
 
 
 def _when(rule: Rule) -> str:
-    if rule.valid_from is not None and rule.valid_until is not None:
-        return f"{rule.valid_from:%Y-%m-%d} to {rule.valid_until:%Y-%m-%d}"
-    return rule.when or "always"
+    """The rule's condition (or event) and the days it applies on."""
+    parts = [rule.when or f"every {rule.event.value}"]
+    start, end = rule.valid_from, rule.valid_until
+    last = None if end is None else end - timedelta(microseconds=1)  # it applies before end
+    if start is not None and last is not None and start.date() == last.date():
+        parts.append(f"on {start:%Y-%m-%d}")
+    else:
+        if start is not None:
+            parts.append(f"from {start:%Y-%m-%d}")
+        if last is not None:
+            same_year = start is not None and start.year == last.year
+            parts.append(f"to {last:%m-%d}" if same_year else f"to {last:%Y-%m-%d}")
+    return " ".join(parts)
+
+
+def _gives(rule: Rule) -> str:
+    effect = rule.effect
+    if effect.rate is not None:
+        gives = f"{effect.rate.points} pt per {effect.rate.per} spent"
+    elif effect.base_multiple is not None:
+        gives = f"+ base x {effect.base_multiple}"
+    elif effect.tier_multiple:
+        gives = "+ base x (tier x - 1)"
+    elif effect.flat is not None:
+        gives = f"+ {effect.flat:,}"
+    elif effect.multiplier is not None:
+        gives = f"everything above x {effect.multiplier}"
+    else:
+        gives = f"{effect.cashback_percent}% back as credit"
+    return gives if rule.kind.value == "earned" else f"{gives} ({rule.kind.value})"
 
 
 def weekend_draft(ruleset: Ruleset) -> Ruleset:
@@ -108,7 +134,8 @@ def simulate(
     orders = [
         order.purchase(tenant, person.id, currency) for person in people for order in person.orders
     ][:SAMPLE]
-    report = loyalty.simulate(tenant, weekend_draft(active.ruleset), orders)
+    draft = weekend_draft(active.ruleset)
+    report = loyalty.simulate(tenant, draft, orders)
     changed = [event for event in report.events if event.delta]
     rows = [
         ("orders rated, nothing written", f"{len(report.events):,}"),
@@ -118,7 +145,7 @@ def simulate(
         ("orders it changes (weekend orders)", f"{len(changed):,}"),
         ("customers it changes", f"{len(report.affected_customers):,}"),
     ]
-    render.key_values(console, f"simulate draft: {WEEKEND.description}", rows)
+    render.key_values(console, f'simulate draft "{draft.name}"', rows)
 
 
 def explain(loyalty: Loyalty, console: Console, tenant: str, people: Sequence[Customer]) -> bool:
@@ -129,22 +156,8 @@ def explain(loyalty: Loyalty, console: Console, tenant: str, people: Sequence[Cu
     earn = max(earns, key=lambda e: len(e.breakdown.get("lines", ())))
     assert earn.transaction_id is not None
     explanation = loyalty.explain(tenant, earn.transaction_id)
-    stored = explanation.stored
-    table = Table(
-        title=f"explain transaction {earn.transaction_id}: ruleset v{explanation.version}, "
-        f"tier {stored.get('tier')}",
-        title_justify="left",
-    )
-    for column, justify in (("rule", "left"), ("item", "left"), ("kind", "left"),
-                            ("points", "right")):  # fmt: skip
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for line in stored.get("lines", ()):
-        table.add_row(line["rule"], line.get("item", ""), line["kind"], f"{line['points']:,}")
-    table.add_row("total", "", "", f"{stored.get('points', 0):,}", style="bold")
-    console.print(table)
-    verdict = "matches what was stored" if explanation.matches else "DIFFERS from what was stored"
-    console.print(f"recomputed from its stored inputs by v{explanation.version}: {verdict}")
-    return bool(explanation.matches)
+    render_rules.explanation(console, explanation)
+    return explanation.matches is not False
 
 
 def points_by_rule(console: Console, ruleset: Ruleset, people: Sequence[Customer]) -> None:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
-from typing import Annotated, ParamSpec, TypeVar
+from datetime import timedelta
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from punchcard.adapters.postgres.database import Database
-from punchcard.config import ConfigError, Settings
+from punchcard.config import Settings
 from punchcard.domain import validation
-from punchcard.domain.errors import InvalidRequest, PunchcardError
 from punchcard.entrypoints.cli import demo as demo_module
-from punchcard.entrypoints.cli import render
+from punchcard.entrypoints.cli import render, rules
+from punchcard.entrypoints.cli.console import console, moment, one_line_errors
 from punchcard.service_layer.ledger import Ledger
 from punchcard.service_layer.loyalty.facade import Loyalty
 
@@ -27,32 +25,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _error(message: str) -> None:
-    """One line of plain text, however narrow the terminal (or log) is."""
-    errors.print(message, markup=False, highlight=False, soft_wrap=True)
-
-
-def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Expected failures print one line on stderr and exit 1, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except PunchcardError as exc:
-            _error(f"error: {exc.code}: {exc.message}")
-        except ConfigError as exc:
-            _error(f"error: config: {exc}")
-        raise typer.Exit(1)
-
-    return wrapper
 
 
 @contextmanager
@@ -62,20 +34,6 @@ def opened_ledger() -> Iterator[Ledger]:
         yield ledger
     finally:
         ledger.close()
-
-
-def moment(value: str, option: str) -> datetime:
-    """An ISO-8601 time with a UTC offset, e.g. 2025-06-30T00:00:00+00:00 (or Z)."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.utcoffset() is None:
-        raise InvalidRequest(
-            f"{option} {value!r} is not an ISO-8601 time with a UTC offset "
-            "(e.g. 2025-06-30T00:00:00+00:00)"
-        )
-    return parsed
 
 
 @app.command()
@@ -202,6 +160,10 @@ def demo(
         )
     if not ok:
         raise typer.Exit(1)
+
+
+app.command("explain")(rules.explain)
+app.add_typer(rules.app, name="rules")
 
 
 def main() -> None:  # pragma: no cover - console entry point
