@@ -226,3 +226,36 @@ def test_simulation_can_imagine_customers(loyalty: Loyalty) -> None:
         customers={"cus_imagined": CustomerContext(tier="platinum")},
     )  # fmt: skip
     assert (report.draft_points, report.active_points) == (300, 300)  # x3 for platinum
+
+
+def test_a_purchase_in_another_currency_is_refused_under_rules_too(loyalty: Loyalty) -> None:
+    tenant = setup_programme(loyalty)
+    publish(loyalty, tenant, default_ruleset(NO_CAMPAIGNS))
+    alice = loyalty.enroll(tenant, "shop-alice").id
+    with pytest.raises(errors.InvalidEvent, match="currency EUR"):
+        loyalty.earn_purchase(tenant, alice, order_id="o-1", amount=100_00, currency="EUR")
+
+
+def test_simulation_shares_a_budget_between_customers_and_rates_early_events_at_the_fixed_rate(
+    loyalty: Loyalty,
+) -> None:
+    tenant = setup_programme(loyalty)
+    launch = """
+rules:
+  - {id: base, effect: {rate: {points: 1, per: 100}}}
+  - {id: launch, effect: {flat: 300}, budget: 500,
+     when: "order.categories.exists(c, c == 'launch')", scope: order}
+"""
+    publish(loyalty, tenant, launch)
+    customers = [loyalty.enroll(tenant, f"shop-{n}").id for n in range(3)]
+    events = [
+        Purchase(tenant=tenant, customer_id=c, order_id=f"l-{n}", amount=1_00, currency="USD",
+                 items=(LineItem(sku="x", amount=1_00, category="launch"),))
+        for n, c in enumerate(customers)
+    ]  # fmt: skip
+    report = loyalty.simulate(tenant, launch, events)
+    assert [e.draft["points"] for e in report.events] == [301, 201, 1]
+    early = Purchase(tenant=tenant, customer_id=customers[0], order_id="early", amount=5_00,
+                     currency="USD", occurred_at=datetime(2001, 1, 1, tzinfo=UTC))  # fmt: skip
+    fixed = loyalty.simulate(tenant, launch, [early]).events[0]
+    assert (fixed.active["points"], "ruleset_version" in fixed.active) == (5, False)

@@ -22,6 +22,7 @@ import cel
 from punchcard.domain.errors import InvalidRuleset
 
 VARIABLES = frozenset({"order", "item", "event", "customer"})
+MACRO_BINDING = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 MEMO_SIZE = 4096
 
 Facts = Mapping[str, Mapping[str, object]]
@@ -103,7 +104,8 @@ def compile_condition(rule_id: str, source: str, *, line_item: bool) -> Conditio
         first = str(exc).splitlines()[0]
         raise InvalidRuleset(f"rule {rule_id}: condition does not parse: {first}") from None
     allowed = VARIABLES if line_item else VARIABLES - {"item"}
-    used = set(program.variables())
+    bound = set(MACRO_BINDING.findall(source))  # exists(l, ...) binds l
+    used = set(program.variables()) - bound
     unknown = sorted(used - allowed)
     if unknown:
         raise InvalidRuleset(

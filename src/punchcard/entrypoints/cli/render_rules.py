@@ -42,7 +42,7 @@ def simulation(console: Console, report: SimulationReport, *, limit: int) -> Non
         for column in ("event", "customer", "active", "draft", "delta"):
             table.add_column(column, justify="left" if column in ("event", "customer") else "right")
         for event in changed[:limit]:
-            active = "-" if event.active is None else f"{event.active['points']:,}"
+            active = f"{event.active['points']:,}"
             table.add_row(event.key, event.customer_id, active, f"{event.draft['points']:,}",
                           f"{event.delta:+,}")  # fmt: skip
         console.print(table)
@@ -57,9 +57,9 @@ def simulation(console: Console, report: SimulationReport, *, limit: int) -> Non
         ("events it changes", f"{len(changed):,}"),
         ("customers it changes", f"{len(report.affected_customers):,}"),
     ]
-    unrated = sum(1 for event in report.events if event.active is None)
-    if unrated:
-        rows.append(("events no version was active for (0 points)", f"{unrated:,}"))
+    fixed = sum(1 for event in report.events if "ruleset_version" not in event.active)
+    if fixed:
+        rows.append(("events before any version (the fixed rate)", f"{fixed:,}"))
     if report.draft_credit or report.active_credit:
         rows.append(("credit (minor units), active → draft",
                      f"{report.active_credit:,} → {report.draft_credit:,}"))  # fmt: skip

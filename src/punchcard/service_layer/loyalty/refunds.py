@@ -74,7 +74,8 @@ def refund(loyalty: Loyalty, cmd: Refund) -> RefundResult:
         w.orders.add_refund(
             cmd.tenant, operation_id=op_id, refund_id=cmd.refund_id, order_id=cmd.order_id,
             amount=cmd.amount, points_reversed=share.reverse,
-            points_recredited=share.recredit, transaction_id=txn_id,
+            points_recredited=share.recredit, transaction_id=txn_id, customer_id=customer_id,
+            recorded_at=w.now,
         )  # fmt: skip
         return RefundResult(
             order_id=cmd.order_id, refund_id=cmd.refund_id, customer_id=customer_id,

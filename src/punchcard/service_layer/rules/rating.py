@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from punchcard.domain.errors import InvalidEvent
 from punchcard.domain.loyalty.commands import Engagement, Purchase
 from punchcard.domain.loyalty.earning import Award, Breakdown, fixed_rate
 from punchcard.domain.rules import tiers as tier_math
@@ -46,6 +47,11 @@ def rate(
 ) -> Rating:
     counter = "purchase" if isinstance(event, Purchase) else f"engagement:{event.type}"
     tenant, programme = scope.tenant, scope.programme
+    if isinstance(event, Purchase) and event.currency != programme.currency:
+        raise InvalidEvent(
+            f"purchase currency {event.currency} is not the programme's currency "
+            f"{programme.currency}"
+        )
     version = scope.ruleset_version  # locked for the event's time
     if version is None:
         return Rating(fixed_rate(programme, event), counter)

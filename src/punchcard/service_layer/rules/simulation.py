@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from punchcard.domain.errors import InvalidRequest
 from punchcard.domain.loyalty.commands import Engagement, Purchase
+from punchcard.domain.loyalty.earning import fixed_rate
 from punchcard.domain.rules.document import Ruleset
 from punchcard.domain.rules.evaluation import CompiledRuleset, Evaluation, evaluate
 from punchcard.domain.rules.facts import CustomerContext, EventFacts
@@ -33,8 +34,9 @@ class SimulatedEvent:
     key: str
     customer_id: str
     draft: dict[str, Any]
-    active: dict[str, Any] | None
-    """The active version's breakdown (None when no version is published)."""
+    active: dict[str, Any]
+    """The active version's breakdown; the programme's fixed rate where no version
+    was active when the event occurred, as a real earn would be rated."""
     delta: int
     """Draft points less active points."""
 
@@ -67,20 +69,21 @@ class _Rater:
     ) -> None:
         self.w, self.tenant, self.compiled = w, tenant, compiled
         self.contexts: dict[str, CustomerContext] = dict(given)
+        budgets = {(c.rule.id, "budget") for c in compiled.rules if c.rule.budget is not None}
+        self.budgets = w.rules.usage(tenant, "*", budgets)
+        """Budget counters are the campaign's, shared by every customer simulated."""
 
     def rate(self, event: Purchase | Engagement, facts: EventFacts) -> Evaluation:
         context = self.contexts.get(event.customer_id)
         if context is None:
             context = customer_context(self.w, self.tenant, event.customer_id, self.compiled, facts)
-            budgets = {
-                (c.rule.id, "budget") for c in self.compiled.rules if c.rule.budget is not None
-            }
-            shared = self.w.rules.usage(self.tenant, "*", budgets)
-            context = replace(context, usage=dict(context.usage) | shared)
+        context = replace(context, usage=dict(context.usage) | self.budgets)
         evaluation = evaluate(self.compiled, facts, context)
         usage = dict(context.usage)
         for key, points in evaluation.usage.items():
             usage[key] = usage.get(key, 0) + points
+            if key[1] == "budget":
+                self.budgets[key] = usage[key]
         self.contexts[event.customer_id] = replace(context, usage=usage)
         return evaluation
 
@@ -109,24 +112,25 @@ def simulate(
             facts = EventFacts.of(event, at, programme.timezone)
             ran = draft_rater.rate(event, facts)
             version = w.rules.active_version(tenant, min(at, w.now))
-            active = None
             if version is not None:
                 rater = active_raters.get(version)
                 if rater is None:
                     compiled = loyalty.compiled.get(w.rules, tenant, version)
                     rater = active_raters[version] = _Rater(w, tenant, compiled, given)
-                active = rater.rate(event, facts)
+                active = rater.rate(event, facts).document()
+            else:  # what a real earn does then: the programme's fixed rate
+                fixed = fixed_rate(programme, event)
+                active = fixed.document() | {"points": fixed.points, "credit": fixed.credit}
             key = event.order_id if isinstance(event, Purchase) else event.event_id
-            delta = ran.points - (active.points if active else 0)
-            results.append(SimulatedEvent(
-                key, event.customer_id, ran.document(),
-                active.document() if active else None, delta,
-            ))  # fmt: skip
+            points = active["points"]
+            assert isinstance(points, int)
+            delta = ran.points - points
+            results.append(SimulatedEvent(key, event.customer_id, ran.document(), active, delta))
     draft_points = sum(e.draft["points"] for e in results)
-    active_points = sum(e.active["points"] for e in results if e.active)
+    active_points = sum(e.active["points"] for e in results)
     return SimulationReport(
         active_version, tuple(results), draft_points, active_points,
         sum(e.draft["credit"] for e in results),
-        sum(e.active["credit"] for e in results if e.active),
+        sum(e.active["credit"] for e in results),
         tuple(sorted({e.customer_id for e in results if e.delta})),
     )  # fmt: skip

@@ -84,12 +84,15 @@ class OrderStore:
         points_reversed: int,
         points_recredited: int,
         transaction_id: int | None,
+        customer_id: str,
+        recorded_at: datetime,
     ) -> None:
         self._conn.execute(
             query("insert_refund"),
             {"tenant": tenant, "operation_id": operation_id, "refund_id": refund_id,
              "order_id": order_id, "amount": amount, "points_reversed": points_reversed,
-             "points_recredited": points_recredited, "transaction_id": transaction_id},
+             "points_recredited": points_recredited, "transaction_id": transaction_id,
+             "customer_id": customer_id, "recorded_at": recorded_at},
         )  # fmt: skip
 
     def add_redemption(

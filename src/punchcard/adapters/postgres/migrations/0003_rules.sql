@@ -34,10 +34,11 @@ CREATE INDEX rulesets_published ON rulesets (tenant_id, activate_at DESC, versio
 CREATE FUNCTION rulesets_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.status <> 'published' THEN
+    IF TG_OP = 'UPDATE' AND OLD.status <> 'published' THEN  -- drafts and submissions
         RETURN NEW;
     END IF;
-    RAISE EXCEPTION 'a published ruleset never changes: % refused', TG_OP
+    RAISE EXCEPTION 'rulesets are never deleted, and a published one never changes: % refused',
+        TG_OP
         USING ERRCODE = 'PC001', CONSTRAINT = 'rulesets_append_only';
 END
 $$;
@@ -96,8 +97,11 @@ ALTER TABLE customers
     ADD COLUMN event_counts jsonb NOT NULL DEFAULT '{}'
         CHECK (jsonb_typeof(event_counts) = 'object');
 
--- When a refund happened, for the qualifying measure of tiers.
-ALTER TABLE refunds ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now();
+-- When a refund happened, and whose order it was, for the qualifying measure of
+-- tiers: one index range per customer, whatever the planner knows of the tenant.
+ALTER TABLE refunds ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now(),
+                    ADD COLUMN customer_id text;
+CREATE INDEX refunds_by_customer ON refunds (tenant_id, customer_id, recorded_at);
 CREATE INDEX orders_by_customer ON orders (tenant_id, customer_id, occurred_at);
 CREATE INDEX lots_by_customer_issued ON lots (tenant_id, customer_id, issued_at);
 

@@ -99,9 +99,10 @@ VALUES (%(tenant)s, %(order_id)s, %(customer_id)s, %(amount)s, %(currency)s, %(p
 -- name: insert_refund
 INSERT INTO refunds
        (tenant_id, operation_id, refund_id, order_id, amount, points_reversed,
-        points_recredited, transaction_id)
+        points_recredited, transaction_id, customer_id, recorded_at)
 VALUES (%(tenant)s, %(operation_id)s, %(refund_id)s, %(order_id)s, %(amount)s,
-        %(points_reversed)s, %(points_recredited)s, %(transaction_id)s)
+        %(points_reversed)s, %(points_recredited)s, %(transaction_id)s, %(customer_id)s,
+        %(recorded_at)s)
 
 -- name: insert_redemption
 INSERT INTO redemptions

@@ -94,19 +94,17 @@ UPDATE customers SET attributes = %(attributes)s
 SELECT (SELECT coalesce(sum(amount), 0) FROM lots
          WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s
            AND kind IN ('earned', 'bonus', 'engagement') AND issued_at >= %(since)s)
-     - (SELECT coalesce(sum(f.points_reversed), 0) FROM refunds f
-          JOIN orders o ON o.tenant_id = f.tenant_id AND o.order_id = f.order_id
-         WHERE f.tenant_id = %(tenant)s AND o.customer_id = %(customer)s
-           AND f.recorded_at >= %(since)s)
+     - (SELECT coalesce(sum(points_reversed), 0) FROM refunds
+         WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s
+           AND recorded_at >= %(since)s)
 
 -- name: spend_measure
 SELECT (SELECT coalesce(sum(amount), 0) FROM orders
          WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s
            AND occurred_at >= %(since)s)
-     - (SELECT coalesce(sum(f.amount), 0) FROM refunds f
-          JOIN orders o ON o.tenant_id = f.tenant_id AND o.order_id = f.order_id
-         WHERE f.tenant_id = %(tenant)s AND o.customer_id = %(customer)s
-           AND f.recorded_at >= %(since)s)
+     - (SELECT coalesce(sum(amount), 0) FROM refunds
+         WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s
+           AND recorded_at >= %(since)s)
 
 -- name: set_tier
 INSERT INTO customer_tiers AS t (tenant_id, customer_id, tier, since)
