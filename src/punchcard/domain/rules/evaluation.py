@@ -11,7 +11,7 @@ capped rule sees the capped points.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
@@ -169,6 +169,32 @@ def limit_keys(rule: Rule, on: date) -> Iterator[tuple[tuple[str, str], int]]:
         yield (rule.id, "budget"), rule.budget
 
 
+class _Facts(Mapping[str, Mapping[str, object]]):
+    """The variables a condition may read, each built only when it reads it."""
+
+    __slots__ = ("_index", "_item", "_run")
+
+    def __init__(self, run: _Run, index: int | None) -> None:
+        self._run, self._index = run, index
+        self._item: dict[str, object] | None = None
+
+    def __getitem__(self, name: str) -> Mapping[str, object]:
+        if name == "item":
+            if self._index is None:
+                raise KeyError(name)
+            if self._item is None:
+                self._item = self._run.eligible[self._index].variables()
+            return self._item
+        return self._run.variable(name)
+
+    def __iter__(self) -> Iterator[str]:
+        names = ("order", "event", "customer")
+        return iter(names if self._index is None else (*names, "item"))
+
+    def __len__(self) -> int:
+        return 3 if self._index is None else 4
+
+
 class _Run:
     """One evaluation's running state. Rates are kept as exact ratios and every line
     is one integer division, rounded by the ruleset's rule."""
@@ -180,9 +206,14 @@ class _Run:
         self.customer = customer
         self.divide = ruleset.ruleset.rounding.divide
         exclusions = self.ruleset.exclusions
-        self.eligible = tuple(i for i in facts.items if not exclusions.excludes(i.sku, i.category))
-        excluded = sum(i.amount for i in facts.items) - sum(i.amount for i in self.eligible)
-        self.amount = max(facts.amount - excluded, 0)
+        self.eligible = facts.items
+        self.amount = facts.amount
+        if exclusions.categories or exclusions.skus:
+            self.eligible = tuple(
+                i for i in facts.items if not exclusions.excludes(i.sku, i.category)
+            )
+            excluded = sum(i.amount for i in facts.items) - sum(i.amount for i in self.eligible)
+            self.amount = max(facts.amount - excluded, 0)
         self.order_rate: Ratio = (0, 1)
         self.item_rates: dict[int, Ratio] = {}
         self.item_bases: dict[int, int] = {}
@@ -190,28 +221,33 @@ class _Run:
         """The order's base points: the sum of its rate lines."""
         self.lines: list[Line] = []
         self.skipped: dict[str, str] = {}
-        self.used: dict[tuple[str, str], int] = dict(customer.usage)
+        self.used: dict[tuple[str, str], int] = customer.usage  # type: ignore[assignment]
+        """Counters so far; copied before the first change (most rules have no limits)."""
         self.usage: dict[tuple[str, str], int] = {}
         self.limited: set[str] = set()
-        tiers = self.ruleset.tiers
-        self.tier = tiers.level(customer.tier).name if tiers is not None else customer.tier
-        self.variables: dict[str, dict[str, object]] | None = None
-        self.item_variables: dict[int, dict[str, dict[str, object]]] = {}
+        self.tier = customer.tier
+        if ruleset.tier_extra and customer.tier not in ruleset.tier_extra:
+            self.tier = next(iter(ruleset.tier_extra))  # the lowest tier
+        self.shared: dict[str, dict[str, object]] = {}
+        self.item_facts: dict[int | None, _Facts] = {}
 
-    def facts_for(self, index: int | None) -> dict[str, dict[str, object]]:
-        if self.variables is None:
-            self.variables = {
-                "order": self.facts.order_variables(self.eligible, self.amount),
-                "event": self.facts.event_variables(),
-                "customer": self.customer.variables() | {"tier": self.tier},
-            }
-        if index is None:
-            return self.variables
-        found = self.item_variables.get(index)
+    def facts_for(self, index: int | None) -> _Facts:
+        found = self.item_facts.get(index)
         if found is None:
-            found = self.item_variables[index] = self.variables | {
-                "item": self.eligible[index].variables()
-            }
+            found = self.item_facts[index] = _Facts(self, index)
+        return found
+
+    def variable(self, name: str) -> dict[str, object]:
+        """One of order, event, customer, computed once per evaluation and only if read."""
+        found = self.shared.get(name)
+        if found is None:
+            if name == "order":
+                found = self.facts.order_variables(self.eligible, self.amount)
+            elif name == "event":
+                found = self.facts.event_variables()
+            else:
+                found = self.customer.variables() | {"tier": self.tier}
+            self.shared[name] = found
         return found
 
     def holds(self, compiled: CompiledRule, index: int | None = None) -> bool:
@@ -297,11 +333,13 @@ def _order_effect(run: _Run, compiled: CompiledRule) -> tuple[int, int]:
     rule, effect = compiled.rule, compiled.rule.effect
     num, den = compiled.factor
     amount = run.amount
-    excluded = [
-        index for index, item in enumerate(run.eligible)
-        if rule.exclusions.excludes(item.sku, item.category)
-    ]  # fmt: skip
-    amount -= sum(run.eligible[index].amount for index in excluded)
+    excluded: list[int] = []
+    if rule.exclusions.categories or rule.exclusions.skus:
+        excluded = [
+            index for index, item in enumerate(run.eligible)
+            if rule.exclusions.excludes(item.sku, item.category)
+        ]  # fmt: skip
+        amount -= sum(run.eligible[index].amount for index in excluded)
     if compiled.rate is not None:
         points, per = compiled.rate
         if excluded:  # the rate reaches the items it does not exclude, one by one
@@ -362,6 +400,8 @@ def _limit(run: _Run, rule: Rule, lines: list[Line]) -> list[Line]:
         lines = list(reversed(clamped))
     given = sum(line.points for line in lines)
     if given:
+        if run.used is run.customer.usage:  # the caller's mapping: never change it
+            run.used = dict(run.used)
         for key, _ in keys:
             run.used[key] = run.used.get(key, 0) + given
             run.usage[key] = run.usage.get(key, 0) + given
