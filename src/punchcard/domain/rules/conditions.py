@@ -49,11 +49,34 @@ class Condition:
     memo: dict[tuple[object, ...], bool | str] = field(default_factory=dict)
     _paths: tuple[tuple[str, str], ...] | None = None
 
+    item_field: str | None = None
+    """Set when the condition reads one field of the line item and nothing else (the
+    commonest rule: a category or a sku), for the evaluator's fast path."""
+
     def __post_init__(self) -> None:
         if all(fields is not None for fields in self.reads.values()):
             self._paths = tuple(
                 (name, f) for name, fields in self.reads.items() for f in fields or ()
             )
+            if len(self._paths) == 1 and self._paths[0][0] == "item":
+                self.item_field = self._paths[0][1]
+
+    def holds_item(self, item: Mapping[str, object]) -> bool | str:
+        """``holds`` for an ``item_field`` condition, given the item's variables."""
+        assert self.item_field is not None
+        value = item.get(self.item_field)
+        kind = type(value)
+        key = (value,) if kind is str or kind is int else (_hashable(value),)
+        verdict = self.memo.get(key)
+        if verdict is None:
+            visible = (
+                {} if value is None and self.item_field not in item else {self.item_field: value}
+            )
+            verdict = self._evaluate({"item": visible})
+            if len(self.memo) >= MEMO_SIZE:
+                self.memo.clear()
+            self.memo[key] = verdict
+        return verdict
 
     def holds(self, facts: Facts) -> bool | str:
         """True or False; or, when the condition fails to evaluate, why."""

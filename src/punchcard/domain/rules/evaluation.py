@@ -237,6 +237,9 @@ class _Run:
             found = self.item_facts[index] = _Facts(self, index)
         return found
 
+    def item_variables(self, index: int) -> Mapping[str, object]:
+        return self.facts_for(index)["item"]
+
     def variable(self, name: str) -> dict[str, object]:
         """One of order, event, customer, computed once per evaluation and only if read."""
         found = self.shared.get(name)
@@ -318,7 +321,10 @@ def _apply(run: _Run, compiled: CompiledRule) -> list[Line]:
         if excludes is not None and excludes(item.sku, item.category):
             continue
         if condition is not None:
-            verdict = condition.holds(run.facts_for(index))
+            if condition.item_field is not None:
+                verdict = condition.holds_item(run.item_variables(index))
+            else:
+                verdict = condition.holds(run.facts_for(index))
             if verdict is not True:
                 if verdict is not False:
                     run.skipped[rule.id] = verdict
