@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI routes over the same use cases as the CLI."""

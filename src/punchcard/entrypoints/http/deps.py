@@ -1,0 +1,64 @@
+"""What a route needs: the services, and the caller (authenticated, rate limited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from punchcard.domain.access import Principal, Role, Unauthenticated
+from punchcard.entrypoints.http.idempotency import Idempotency
+from punchcard.entrypoints.http.ratelimit import RateLimiter
+from punchcard.service_layer.access import Keys
+from punchcard.service_layer.loyalty.facade import Loyalty
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    loyalty: Loyalty
+    keys: Keys
+    idempotency: Idempotency
+    limiter: RateLimiter
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated()
+    svc = services(request)
+    caller = svc.keys.authenticate(token.strip())
+    svc.limiter.take(caller)
+    request.state.tenant = caller.tenant
+    request.state.key_id = caller.key_id
+    return caller
+
+
+def requires(*needed: Role) -> Any:
+    """A dependency: the caller, who must hold one of ``needed`` (or be admin)."""
+
+    def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+        caller.require(*needed)
+        return caller
+
+    return Depends(check)
+
+
+Svc = Annotated[Services, Depends(services)]
+
+READ = (Role.OPERATOR, Role.APPROVER, Role.AUDITOR)
+"""Who may read: everyone but a write-only ingest key."""
+
+
+Admin = Annotated[Principal, requires()]
+Ingest = Annotated[Principal, requires(Role.INGEST)]
+Operator = Annotated[Principal, requires(Role.OPERATOR)]
+Approver = Annotated[Principal, requires(Role.APPROVER)]
+Reader = Annotated[Principal, requires(*READ)]
+Enroller = Annotated[Principal, requires(Role.OPERATOR, Role.INGEST)]
