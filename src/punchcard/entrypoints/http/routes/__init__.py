@@ -4,6 +4,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from punchcard.entrypoints.http.routes import customers, events, health
+from punchcard.entrypoints.http.routes import (
+    adjustments,
+    admin,
+    batch,
+    customers,
+    events,
+    health,
+    points,
+    programme,
+    reads,
+    rulesets,
+)
 
-ROUTERS: list[APIRouter] = [health.router, customers.router, events.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    customers.router,
+    events.router,
+    batch.router,
+    points.router,
+    adjustments.router,
+    reads.router,
+    rulesets.router,
+    programme.router,
+    admin.router,
+]

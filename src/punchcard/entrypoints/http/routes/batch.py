@@ -1,0 +1,7 @@
+"""Routes of the batch area (being written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1")

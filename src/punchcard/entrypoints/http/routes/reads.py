@@ -1,0 +1,7 @@
+"""Routes of the reads area (being written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1")
