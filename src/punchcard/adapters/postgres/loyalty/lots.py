@@ -16,7 +16,7 @@ from punchcard.domain.loyalty.movement import LotDraw, Movement
 from punchcard.domain.loyalty.programme import LotKind, Rate
 
 
-def _lot(row: Sequence[Any]) -> Lot:
+def lot_from_row(row: Sequence[Any]) -> Lot:
     (id, customer_id, kind, amount, remaining, issued_at, active_from, expires_at,
      value_points, value_minor, transaction_id, activated_by, order_id) = row  # fmt: skip
     return Lot(
@@ -35,11 +35,11 @@ class LotStore:
         rows = self._conn.execute(
             query("open_lots"), {"tenant": tenant, "customers": sorted(set(customers))}
         ).fetchall()
-        return [_lot(row) for row in rows]
+        return [lot_from_row(row) for row in rows]
 
     def customer_lots(self, tenant: str, customer: str, *, include_closed: bool) -> list[Lot]:
         params = {"tenant": tenant, "customer": customer, "include_closed": include_closed}
-        return [_lot(row) for row in self._conn.execute(query("customer_lots"), params)]
+        return [lot_from_row(row) for row in self._conn.execute(query("customer_lots"), params)]
 
     def order_lot_ids(self, tenant: str, order_id: str) -> set[int]:
         params = {"tenant": tenant, "order_id": order_id}

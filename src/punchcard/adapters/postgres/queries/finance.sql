@@ -1,0 +1,54 @@
+-- Finance reports, read from the journal, lots and draws.
+
+-- name: holdings_as_of
+-- What customers held (points and pending accounts) at an effective time.
+SELECT coalesce(sum(CASE WHEN e.is_credit THEN e.amount ELSE -e.amount END), 0)::bigint
+  FROM entries e
+  JOIN accounts a ON a.tenant_id = e.tenant_id AND a.id = e.account_id
+ WHERE e.tenant_id = %(tenant)s AND e.asset = %(asset)s AND e.effective_at < %(at)s
+   AND a.address LIKE 'customer:%%' AND (a.address LIKE '%%:points' OR a.address LIKE '%%:pending')
+
+-- name: holdings_now
+-- The same total from the balances the ledger keeps (the projection).
+SELECT coalesce(sum(b.posted_credits - b.posted_debits), 0)::bigint
+  FROM balances b
+  JOIN accounts a ON a.tenant_id = b.tenant_id AND a.id = b.account_id
+ WHERE b.tenant_id = %(tenant)s AND b.asset = %(asset)s
+   AND a.address LIKE 'customer:%%' AND (a.address LIKE '%%:points' OR a.address LIKE '%%:pending')
+
+-- name: period_postings
+SELECT s.address, d.address, c.amount
+  FROM entries c
+  JOIN entries x ON x.tenant_id = c.tenant_id AND x.transaction_id = c.transaction_id
+                AND x.posting_index = c.posting_index AND NOT x.is_credit
+  JOIN accounts d ON d.tenant_id = c.tenant_id AND d.id = c.account_id
+  JOIN accounts s ON s.tenant_id = x.tenant_id AND s.id = x.account_id
+ WHERE c.tenant_id = %(tenant)s AND c.is_credit AND c.asset = %(asset)s
+   AND c.effective_at >= %(start)s AND c.effective_at < %(end)s
+
+-- name: issued_by_kind
+SELECT kind, sum(amount)::bigint FROM lots
+ WHERE tenant_id = %(tenant)s AND kind IN ('earned', 'bonus', 'engagement')
+   AND issued_at >= %(start)s AND issued_at < %(end)s
+ GROUP BY kind ORDER BY kind
+
+-- name: all_open_lots
+SELECT id, customer_id, kind, amount, remaining, issued_at, active_from, expires_at,
+       value_points, value_minor, transaction_id, activated_by, order_id
+  FROM lots WHERE tenant_id = %(tenant)s AND remaining > 0
+
+-- name: held_by_open_holds
+-- Points open redemption holds drew from lots, with each lot's value per point.
+SELECT sum(d.amount)::bigint, l.value_points, l.value_minor
+  FROM lot_draws d
+  JOIN holds h ON h.tenant_id = d.tenant_id AND h.transaction_id = d.transaction_id
+  JOIN lots l ON l.tenant_id = d.tenant_id AND l.id = d.lot_id
+ WHERE d.tenant_id = %(tenant)s AND d.reason = 'hold' AND h.resolved_by IS NULL
+ GROUP BY l.value_points, l.value_minor
+
+-- name: fates
+-- Points whose fate is known: redeemed (net of refunded redemptions) and expired.
+SELECT coalesce(sum(amount) FILTER (WHERE reason IN ('redeem', 'hold')), 0)::bigint
+     - coalesce(sum(amount) FILTER (WHERE reason = 'release'), 0)::bigint,
+       coalesce(sum(amount) FILTER (WHERE reason = 'expire'), 0)::bigint
+  FROM lot_draws WHERE tenant_id = %(tenant)s

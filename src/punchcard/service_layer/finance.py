@@ -1,0 +1,68 @@
+"""Finance reports: the roll-forward of what the programme owes over a period, the
+liability now by expiry bucket, and breakage revenue under IFRS 15.
+
+Every figure is read from the journal, the lots and their draws, in one
+repeatable-read snapshot, so a report is consistent even while earns go on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from punchcard.adapters.postgres.finance import FinanceStore
+from punchcard.domain.errors import InvalidRequest
+from punchcard.domain.finance.breakage import estimated_rate_bp
+from punchcard.domain.finance.liability import Liability, liability
+from punchcard.domain.finance.rollforward import RollForward, roll_forward
+
+if TYPE_CHECKING:
+    from punchcard.service_layer.loyalty.facade import Loyalty
+
+
+def rollforward(loyalty: Loyalty, tenant: str, start: datetime, end: datetime) -> RollForward:
+    """What customers held at ``start``, every movement until ``end`` (exclusive, by
+    effective time) and what they held at ``end``; when ``end`` is not in the past,
+    the closing figure is also compared with the balances the ledger keeps."""
+    if start.utcoffset() is None or end.utcoffset() is None:
+        raise InvalidRequest("a period's start and end need a UTC offset")
+    if start >= end:
+        raise InvalidRequest("a period's start must be before its end")
+    with loyalty.work() as w:
+        w.connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        asset = w.programme(tenant).points_asset
+        store = FinanceStore(w.connection)
+        opening = store.holdings_as_of(tenant, asset, start)
+        closing = store.holdings_as_of(tenant, asset, end)
+        report = roll_forward(opening, closing, store.postings(tenant, asset, start, end))
+        report.issued_by_kind = store.issued_by_kind(tenant, start, end)
+        if end >= w.now:
+            report.ledger_closing = store.holdings_now(tenant, asset)
+    return report
+
+
+def liability_now(
+    loyalty: Loyalty, tenant: str, *, expected_redemption_bp: int | None = None
+) -> tuple[Liability, str]:
+    """The liability by expiry bucket at issuance value, and how the expected
+    redemption rate was chosen (given, or estimated from redeemed vs expired)."""
+    if expected_redemption_bp is not None and not 0 <= expected_redemption_bp <= 10_000:
+        raise InvalidRequest("the expected redemption rate is from 0 to 10,000 basis points")
+    with loyalty.work() as w:
+        w.connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        w.programme(tenant)
+        store = FinanceStore(w.connection)
+        lots, held = store.open_lots(tenant), store.held(tenant)
+        redeemed, expired = store.fates(tenant)
+        now = w.now
+    method = "given"
+    if expected_redemption_bp is None:
+        estimate = estimated_rate_bp(0, redeemed, expired)
+        expected_redemption_bp = 10_000 if estimate is None else estimate
+        method = (
+            "no points redeemed or expired yet: 100% assumed" if estimate is None
+            else f"history: {redeemed:,} points redeemed / ({redeemed:,} redeemed + "
+                 f"{expired:,} expired)"
+        )  # fmt: skip
+    report = liability(lots, now, held=held, expected_redemption_bp=expected_redemption_bp)
+    return report, method
