@@ -14,6 +14,7 @@ from punchcard.adapters.postgres.finance import FinanceStore
 from punchcard.domain.errors import InvalidRequest
 from punchcard.domain.finance.breakage import estimated_rate_bp
 from punchcard.domain.finance.liability import Liability, liability
+from punchcard.domain.finance.reconciliation import Reconciliation, read_orders, reconcile
 from punchcard.domain.finance.rollforward import RollForward, roll_forward
 
 if TYPE_CHECKING:
@@ -66,3 +67,16 @@ def liability_now(
         )  # fmt: skip
     report = liability(lots, now, held=held, expected_redemption_bp=expected_redemption_bp)
     return report, method
+
+
+def reconcile_orders(
+    loyalty: Loyalty, tenant: str, text: str, start: datetime, end: datetime
+) -> Reconciliation:
+    """Match a CSV of orders (order_id, amount) with the ledger's orders: those of the
+    period, and any the file names from outside it (so they are not "missing")."""
+    rows = read_orders(text)
+    with loyalty.work() as w:
+        w.programme(tenant)
+        store = FinanceStore(w.connection)
+        ledger = store.orders(tenant, start, end, [order_id for _, order_id, _ in rows])
+    return reconcile(rows, ledger)

@@ -49,3 +49,12 @@ class FinanceStore:
         row = self._conn.execute(query("fates"), {"tenant": tenant}).fetchone()
         assert row is not None
         return int(row[0]), int(row[1])
+
+    def orders(
+        self, tenant: str, start: datetime, end: datetime, ids: list[str]
+    ) -> dict[str, tuple[int, int]]:
+        """The period's orders, plus any order named in ``ids`` whatever its date."""
+        params = {"tenant": tenant, "start": start, "end": end, "ids": ids}
+        found = {o: (a, p) for o, a, p in self._conn.execute(query("orders_in_period"), params)}
+        named = self._conn.execute(query("orders_by_id"), params)
+        return found | {o: (a, p) for o, a, p in named}

@@ -52,3 +52,11 @@ SELECT coalesce(sum(amount) FILTER (WHERE reason IN ('redeem', 'hold')), 0)::big
      - coalesce(sum(amount) FILTER (WHERE reason = 'release'), 0)::bigint,
        coalesce(sum(amount) FILTER (WHERE reason = 'expire'), 0)::bigint
   FROM lot_draws WHERE tenant_id = %(tenant)s
+
+-- name: orders_in_period
+SELECT order_id, amount, points FROM orders
+ WHERE tenant_id = %(tenant)s AND occurred_at >= %(start)s AND occurred_at < %(end)s
+
+-- name: orders_by_id
+SELECT order_id, amount, points FROM orders
+ WHERE tenant_id = %(tenant)s AND order_id = ANY(%(ids)s::text[])
