@@ -415,3 +415,26 @@ class DecideAdjustment(_Command):
     def request(self) -> dict[str, JsonValue]:
         return {"adjustment_id": self.adjustment_id, "approve": self.approve,
                 "decided_by": self.decided_by, "note": self.note}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecideReview(_Command):
+    review_id: int
+    approve: bool
+    decided_by: str
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _Command.__post_init__(self)
+        points(self.review_id, "review_id")
+        actor(self.decided_by, "decided_by")
+        if self.note is not None:
+            text(self.note, "a decision's note")
+
+    @property
+    def key(self) -> str:
+        return f"review:{self.review_id}:decision"
+
+    def request(self) -> dict[str, JsonValue]:
+        return {"review_id": self.review_id, "approve": self.approve,
+                "decided_by": self.decided_by, "note": self.note}  # fmt: skip

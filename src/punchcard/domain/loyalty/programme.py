@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from punchcard.domain import validation
 from punchcard.domain.errors import InvalidProgramme, InvalidRequest
 from punchcard.domain.loyalty.expiry import SETTINGS_DOCUMENT, ExpiryRule, RoundTo, setting
+from punchcard.domain.loyalty.risk import VelocityRules
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MAX_RATE_TERM = 10**12
@@ -127,6 +128,8 @@ class Programme:
     """Points to store credit, in whole units of ``conversion.points`` only."""
     redemption_options: Mapping[str, RedemptionOption] = field(default_factory=dict)
     partners: Mapping[str, PartnerExchange] = field(default_factory=dict)
+    risk: VelocityRules = field(default_factory=VelocityRules)
+    """Velocity rules; all off by default (``VelocityRules.seed()`` has the article's)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not 0 < len(self.name) <= 200:

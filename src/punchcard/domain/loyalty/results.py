@@ -74,6 +74,10 @@ class RedemptionResult:
     transaction_id: int
     order_id: str | None = None
     hold_id: int | None = None
+    status: str = "completed"
+    """``completed``, or ``pending_review``: the velocity rules held the points and a
+    person decides (``review_id``); the hold is then captured or voided."""
+    review_id: int | None = None
     replayed: bool = False
 
 

@@ -10,10 +10,12 @@ part of a capture gives them back to the same lots.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from punchcard.adapters.postgres.risk import RiskStore
 from punchcard.domain import commands as ledger_commands
-from punchcard.domain.errors import BelowMinimum, InvalidRequest, UnknownRedemptionOption
+from punchcard.domain.errors import BelowMinimum, Conflict, InvalidRequest, UnknownRedemptionOption
 from punchcard.domain.loyalty import accounts
 from punchcard.domain.loyalty.commands import Authorize, Capture, Convert, Redeem, Void
 from punchcard.domain.loyalty.lots import Draw, DrawReason, plan_release, total
@@ -25,11 +27,18 @@ from punchcard.domain.loyalty.results import (
     RedemptionResult,
     VoidResult,
 )
+from punchcard.domain.loyalty.risk import redemption_reasons
 from punchcard.domain.model import Posting
 from punchcard.service_layer.loyalty.work import LoyaltyWork, Scope, ledger_key, run_operation
 
 if TYPE_CHECKING:
     from punchcard.service_layer.loyalty.facade import Loyalty
+
+
+class UnderReview(Conflict):
+    """The redemption waits for review; an approver captures or voids it."""
+
+    code = "under_review"
 
 
 def _order_of(w: LoyaltyWork, cmd: Redeem) -> None:
@@ -59,6 +68,11 @@ def redeem(loyalty: Loyalty, cmd: Redeem) -> RedemptionResult:
         scope = w.lock(cmd.tenant, [cmd.customer_id])
         option = _option(scope.programme, cmd)
         _order_of(w, cmd)
+        reasons = _velocity(w, scope, cmd)
+        if reasons:
+            return _hold_for_review(
+                w, scope, cmd, option=option, reasons=reasons, key=ledger_key(op_id)
+            )
         movement = scope.movement()
         lots = w.lots.open_lots(cmd.tenant, [cmd.customer_id])
         movement.debit(
@@ -85,98 +99,171 @@ def authorize(loyalty: Loyalty, cmd: Authorize) -> AuthorizationResult:
         scope = w.lock(cmd.tenant, [cmd.customer_id])
         option = _option(scope.programme, cmd)
         _order_of(w, cmd)
-        lots = w.lots.open_lots(cmd.tenant, [cmd.customer_id])
-        draws = require_draws(cmd.customer_id, lots, cmd.points, w.now)
-        held = w.journal.hold(
-            ledger_commands.PlaceHold(
-                tenant=cmd.tenant,
-                posting=Posting(
-                    accounts.points(cmd.customer_id),
-                    accounts.REDEEMED,
-                    scope.programme.points_asset,
-                    cmd.points,
-                ),
-                idempotency_key=ledger_key(op_id),
-                timeout=cmd.timeout,
-                metadata={
-                    "operation": "authorize",
-                    "customer_id": cmd.customer_id,
-                    "option": cmd.option,
-                    "order_id": cmd.order_id,
-                },
-            )
-        )
-        hold_id = held.hold.id
-        w.lots.record(cmd.tenant, hold_id, [LotDraw(d, DrawReason.HOLD) for d in draws])
-        w.orders.add_authorization(
-            cmd.tenant, hold_id=hold_id, customer_id=cmd.customer_id, option=cmd.option,
-            points=cmd.points, rate=option.rate, order_id=cmd.order_id,
-        )  # fmt: skip
-        assert held.hold.expires_at is not None  # an authorization always has a timeout
-        return AuthorizationResult(
-            hold_id, cmd.customer_id, cmd.option, cmd.points, option.rate.value_of(cmd.points),
-            held.hold.expires_at, cmd.order_id,
+        return _hold(
+            w, scope, cmd, option=option, timeout=cmd.timeout, key=ledger_key(op_id),
+            operation="authorize",
         )  # fmt: skip
 
     return run_operation(loyalty, cmd, AuthorizationResult, body)
 
 
+def _hold(
+    w: LoyaltyWork,
+    scope: Scope,
+    cmd: Redeem,
+    *,
+    option: RedemptionOption,
+    timeout: timedelta,
+    key: str,
+    operation: str,
+) -> AuthorizationResult:
+    """Hold ``cmd.points`` for a redemption: draw the lots now, post later."""
+    lots = w.lots.open_lots(cmd.tenant, [cmd.customer_id])
+    draws = require_draws(cmd.customer_id, lots, cmd.points, w.now)
+    posting = Posting(
+        accounts.points(cmd.customer_id), accounts.REDEEMED, scope.programme.points_asset,
+        cmd.points,
+    )  # fmt: skip
+    held = w.journal.hold(
+        ledger_commands.PlaceHold(
+            tenant=cmd.tenant,
+            posting=posting,
+            idempotency_key=key,
+            timeout=timeout,
+            metadata={
+                "operation": operation,
+                "customer_id": cmd.customer_id,
+                "option": cmd.option,
+                "order_id": cmd.order_id,
+            },
+        )
+    )
+    hold_id = held.hold.id
+    w.lots.record(cmd.tenant, hold_id, [LotDraw(d, DrawReason.HOLD) for d in draws])
+    w.orders.add_authorization(
+        cmd.tenant, hold_id=hold_id, customer_id=cmd.customer_id, option=cmd.option,
+        points=cmd.points, rate=option.rate, order_id=cmd.order_id,
+    )  # fmt: skip
+    assert held.hold.expires_at is not None  # a redemption hold always has a timeout
+    return AuthorizationResult(
+        hold_id, cmd.customer_id, cmd.option, cmd.points, option.rate.value_of(cmd.points),
+        held.hold.expires_at, cmd.order_id,
+    )  # fmt: skip
+
+
 def capture(loyalty: Loyalty, cmd: Capture) -> RedemptionResult:
     def body(w: LoyaltyWork, op_id: int) -> RedemptionResult:
-        auth = w.orders.authorization(cmd.tenant, cmd.hold_id)
-        scope = w.lock(cmd.tenant, [auth.customer_id])
-        captured = w.journal.capture(
-            ledger_commands.CaptureHold(
-                tenant=cmd.tenant,
-                hold_id=cmd.hold_id,
-                amount=cmd.points,
-                idempotency_key=ledger_key(op_id),
-                metadata={
-                    "operation": "capture",
-                    "customer_id": auth.customer_id,
-                    "option": auth.option,
-                    "order_id": auth.order_id,
-                },
-            )
-        ).transaction
-        points = captured.postings[0].amount if captured.postings else 0
-        _release(
-            w, scope, customer_id=auth.customer_id, hold_id=cmd.hold_id,
-            points=auth.points - points, transaction_id=captured.id,
-        )  # fmt: skip
-        value = auth.rate.value_of(points)
-        if points:
-            w.orders.add_redemption(
-                cmd.tenant, transaction_id=captured.id, customer_id=auth.customer_id,
-                option=auth.option, points=points, value=value, order_id=auth.order_id,
-                hold_id=cmd.hold_id,
-            )  # fmt: skip
-        return RedemptionResult(
-            auth.customer_id, auth.option, points, value, captured.id, auth.order_id, cmd.hold_id
-        )
+        _not_under_review(w, cmd.tenant, cmd.hold_id)
+        return capture_hold(w, cmd.tenant, cmd.hold_id, cmd.points, ledger_key(op_id))
 
     return run_operation(loyalty, cmd, RedemptionResult, body)
 
 
 def void(loyalty: Loyalty, cmd: Void) -> VoidResult:
     def body(w: LoyaltyWork, op_id: int) -> VoidResult:
-        auth = w.orders.authorization(cmd.tenant, cmd.hold_id)
-        scope = w.lock(cmd.tenant, [auth.customer_id])
-        voided = w.journal.void(
-            ledger_commands.VoidHold(
-                tenant=cmd.tenant,
-                hold_id=cmd.hold_id,
-                idempotency_key=ledger_key(op_id),
-                metadata={"operation": "void", "customer_id": auth.customer_id},
-            )
-        ).transaction
-        _release(
-            w, scope, customer_id=auth.customer_id, hold_id=cmd.hold_id, points=auth.points,
-            transaction_id=voided.id,
-        )  # fmt: skip
-        return VoidResult(cmd.hold_id, auth.points, voided.id)
+        _not_under_review(w, cmd.tenant, cmd.hold_id)
+        return void_hold(w, cmd.tenant, cmd.hold_id, ledger_key(op_id))
 
     return run_operation(loyalty, cmd, VoidResult, body)
+
+
+def _velocity(w: LoyaltyWork, scope: Scope, cmd: Redeem) -> list[str]:
+    """Why this redemption needs a person's review under the programme's velocity
+    rules (none when they are off)."""
+    rules = scope.programme.risk
+    if (rules.max_redemptions_per_day, rules.max_redeemed_points_per_day,
+            rules.review_redemptions_from) == (None, None, None):  # fmt: skip
+        return []
+    count, points = RiskStore(w.connection).redemptions_since(
+        cmd.tenant, cmd.customer_id, w.now - timedelta(hours=24)
+    )
+    return redemption_reasons(rules, points=cmd.points, count_24h=count, points_24h=points)
+
+
+def _hold_for_review(
+    w: LoyaltyWork,
+    scope: Scope,
+    cmd: Redeem,
+    *,
+    option: RedemptionOption,
+    reasons: list[str],
+    key: str,
+) -> RedemptionResult:
+    """Instead of completing: hold the points and queue the redemption for review."""
+    timeout = timedelta(days=scope.programme.risk.review_days)
+    held = _hold(
+        w, scope, cmd, option=option, timeout=timeout, key=key, operation="redeem_under_review"
+    )
+    review_id = RiskStore(w.connection).add_review(
+        cmd.tenant, kind="redemption", customer=cmd.customer_id, points=cmd.points,
+        reasons=reasons, at=w.now, hold_id=held.hold_id,
+    )  # fmt: skip
+    return RedemptionResult(
+        cmd.customer_id, cmd.option, cmd.points, held.value, held.hold_id, cmd.order_id,
+        held.hold_id, status="pending_review", review_id=review_id,
+    )  # fmt: skip
+
+
+def _not_under_review(w: LoyaltyWork, tenant: str, hold_id: int) -> None:
+    review = RiskStore(w.connection).review_of_hold(tenant, hold_id)
+    if review is not None and review[1] == "pending":
+        raise UnderReview(f"hold {hold_id} waits for review {review[0]}: an approver decides it")
+
+
+def capture_hold(
+    w: LoyaltyWork, tenant: str, hold_id: int, points: int | None, key: str
+) -> RedemptionResult:
+    """Capture a redemption hold (all, or ``points`` of it) inside the caller's work."""
+    auth = w.orders.authorization(tenant, hold_id)
+    scope = w.lock(tenant, [auth.customer_id])
+    captured = w.journal.capture(
+        ledger_commands.CaptureHold(
+            tenant=tenant,
+            hold_id=hold_id,
+            amount=points,
+            idempotency_key=key,
+            metadata={
+                "operation": "capture",
+                "customer_id": auth.customer_id,
+                "option": auth.option,
+                "order_id": auth.order_id,
+            },
+        )
+    ).transaction
+    taken = captured.postings[0].amount if captured.postings else 0
+    _release(
+        w, scope, customer_id=auth.customer_id, hold_id=hold_id, points=auth.points - taken,
+        transaction_id=captured.id,
+    )  # fmt: skip
+    value = auth.rate.value_of(taken)
+    if taken:
+        w.orders.add_redemption(
+            tenant, transaction_id=captured.id, customer_id=auth.customer_id,
+            option=auth.option, points=taken, value=value, order_id=auth.order_id,
+            hold_id=hold_id,
+        )  # fmt: skip
+    return RedemptionResult(
+        auth.customer_id, auth.option, taken, value, captured.id, auth.order_id, hold_id
+    )
+
+
+def void_hold(w: LoyaltyWork, tenant: str, hold_id: int, key: str) -> VoidResult:
+    """Void a redemption hold, giving its points back, inside the caller's work."""
+    auth = w.orders.authorization(tenant, hold_id)
+    scope = w.lock(tenant, [auth.customer_id])
+    voided = w.journal.void(
+        ledger_commands.VoidHold(
+            tenant=tenant,
+            hold_id=hold_id,
+            idempotency_key=key,
+            metadata={"operation": "void", "customer_id": auth.customer_id},
+        )
+    ).transaction
+    _release(
+        w, scope, customer_id=auth.customer_id, hold_id=hold_id, points=auth.points,
+        transaction_id=voided.id,
+    )  # fmt: skip
+    return VoidResult(hold_id, auth.points, voided.id)
 
 
 def expire_authorizations(loyalty: Loyalty, *, batch: int = 1000) -> int:
