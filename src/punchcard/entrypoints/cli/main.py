@@ -13,8 +13,9 @@ import typer
 from punchcard.adapters.postgres.database import Database
 from punchcard.config import Settings
 from punchcard.domain import validation
+from punchcard.entrypoints.cli import admin_cli, importer, render, rules
 from punchcard.entrypoints.cli import demo as demo_module
-from punchcard.entrypoints.cli import importer, render, rules
+from punchcard.entrypoints.cli import serve as serve_module
 from punchcard.entrypoints.cli.console import console, moment, one_line_errors
 from punchcard.service_layer.ledger import Ledger
 from punchcard.service_layer.loyalty.facade import Loyalty
@@ -165,6 +166,8 @@ def demo(
 app.command("explain")(rules.explain)
 app.add_typer(rules.app, name="rules")
 importer.register(app)
+serve_module.register(app)
+admin_cli.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -48,8 +48,11 @@ class IdempotencyKeyInFlight(Conflict):
     http_status = 409
 
 
-def fingerprint(request: Request, body: Any) -> bytes:
-    document = {"method": request.method, "path": request.url.path,
+def fingerprint(request: Request, caller: Principal, body: Any) -> bytes:
+    """What a key is bound to: the caller's API key, the method, the path, the body.
+    Another key reusing an Idempotency-Key is a different request (422), never a
+    replay of someone else's answer."""
+    document = {"key": caller.key_id, "method": request.method, "path": request.url.path,
                 "body": jsonable_encoder(body)}  # fmt: skip
     encoded = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).digest()
@@ -74,7 +77,7 @@ class Idempotency:
         if key is None:
             return JSONResponse(jsonable_encoder(handler()), status_code=status)
         validation.idempotency_key(key)
-        tenant, print_ = caller.tenant, fingerprint(request, body)
+        tenant, print_ = caller.tenant, fingerprint(request, caller, body)
         with self._database.connection() as conn:
             store = IdempotencyStore(conn)
             claimed = store.claim(tenant, key, print_, LEASE)

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from punchcard.domain.loyalty.commands import Engagement, LineItem, Purchase, Refund
+
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 Label = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 Points = Annotated[int, Field(gt=0, le=2**63 - 1)]
@@ -68,3 +70,25 @@ Event = Annotated[PurchaseEvent | EngagementEvent | RefundEvent, Field(discrimin
 
 class EventBatch(Body):
     events: list[Event] = Field(min_length=1, max_length=1000)
+
+
+def to_command(tenant: str, event: Event) -> Purchase | Engagement | Refund:
+    """The use case's command for an API event (raises if the command refuses it)."""
+    if isinstance(event, PurchaseEvent):
+        items = tuple(
+            LineItem(sku=i.sku, amount=i.amount, category=i.category, quantity=i.quantity,
+                     labels=tuple(i.labels))
+            for i in event.items
+        )  # fmt: skip
+        return Purchase(
+            tenant=tenant, customer_id=event.customer_id, order_id=event.order_id,
+            amount=event.amount, currency=event.currency, occurred_at=event.occurred_at,
+            items=items, channel=event.channel, store=event.store,
+        )  # fmt: skip
+    if isinstance(event, EngagementEvent):
+        return Engagement(
+            tenant=tenant, customer_id=event.customer_id, event_id=event.event_id,
+            type=event.engagement, occurred_at=event.occurred_at,
+        )  # fmt: skip
+    return Refund(tenant=tenant, order_id=event.order_id, refund_id=event.refund_id,
+                  amount=event.amount)  # fmt: skip

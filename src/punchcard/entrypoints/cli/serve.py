@@ -1,0 +1,79 @@
+"""``punchcard serve``: the HTTP API, with the scheduled jobs on a thread beside it,
+and with ``--demo`` a tenant to try it on and a key to try it with."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from punchcard.config import Settings
+from punchcard.entrypoints.cli.console import one_line_errors
+from punchcard.entrypoints.http import serve as serving
+from punchcard.entrypoints.http.app import create_app
+from punchcard.service_layer.loyalty.facade import Loyalty
+
+
+def _say(line: str = "") -> None:
+    typer.echo(line)  # plain, never wrapped: a token or a curl line must copy whole
+
+
+def _banner(base: str, access: serving.DemoAccess | None, interval: float | None) -> None:
+    _say(f"punchcard API on {base}")
+    _say(f"API docs: {base}/docs   (OpenAPI: {base}/openapi.json)")
+    if access is not None:
+        refs = ", ".join(f"{c.id} ({c.external_ref})" for c in access.customers)
+        _say(f'demo tenant "{access.tenant}": the default programme, ruleset '
+             f"v{access.ruleset_version} published; customers {refs}")  # fmt: skip
+        _say(f"admin key {access.key.id} (shown this once): {access.token}")
+        first = access.customers[0].id
+        _say(f"try: curl -s -H 'Authorization: Bearer {access.token}' "
+             f"{base}/v1/customers/{first}")  # fmt: skip
+    sweeps = "off" if interval is None else f"every {interval:g} s"
+    _say(f"background sweeps {sweeps}; logs are JSON lines on stderr; Ctrl-C stops")
+
+
+@one_line_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option(help='Set up the "demo" tenant (if missing) and print a new admin key.'),
+    ] = False,
+    sweeps: Annotated[
+        bool,
+        typer.Option(
+            "--sweeps/--no-sweeps",
+            "--workers-sweeps",
+            help="Run the scheduled jobs (activate, expire holds, seal, …) in the background.",
+        ),
+    ] = True,
+    sweep_interval: Annotated[
+        float, typer.Option(min=1, max=86_400, help="Seconds between background sweeps.")
+    ] = serving.SWEEP_INTERVAL,
+) -> None:
+    """Serve the HTTP API (uvicorn) on the embedded PostgreSQL, or PUNCHCARD_DATABASE_URL."""
+    sock = serving.listen(host, port)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host  # noqa: S104
+    base = f"http://{shown}:{port}"
+    try:
+        serving.configure_logging()
+        with Loyalty.open(Settings.from_env()) as loyalty:
+            app = create_app(loyalty)
+            access = serving.seed_demo(loyalty, app) if demo else None
+            sweeper = (
+                serving.Sweeper.for_app(loyalty, app, interval=sweep_interval) if sweeps else None
+            )
+            _banner(base, access, sweep_interval if sweeps else None)
+            serving.run(app, sock, sweeper)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    _say("stopped")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the serve command to the CLI."""
+    app.command("serve")(serve)
