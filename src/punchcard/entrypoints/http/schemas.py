@@ -4,10 +4,9 @@ field named (400 invalid_request), before any use case runs."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from punchcard.domain.loyalty.commands import Engagement, LineItem, Purchase, Refund
 
@@ -16,6 +15,17 @@ Label = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-
 Points = Annotated[int, Field(gt=0, le=2**63 - 1)]
 Minor = Annotated[int, Field(ge=0, le=2**62)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+def _rfc3339(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 time with an offset, e.g. 2026-11-10T15:00:00Z")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339), Field(strict=False)]
+"""A time with a UTC offset. JSON has no time type, and a strict model would refuse
+every string, so the field is lax but takes an RFC 3339 string only (never a number)."""
 
 
 class Body(BaseModel):
@@ -44,7 +54,7 @@ class PurchaseEvent(Body):
     order_id: Id
     amount: Minor
     currency: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,15}$")]
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
     items: list[Item] = Field(default_factory=list, max_length=500)
     channel: Label | None = None
     store: Id | None = None
@@ -55,7 +65,7 @@ class EngagementEvent(Body):
     customer_id: Id
     event_id: Id
     engagement: Label
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
 
 
 class RefundEvent(Body):

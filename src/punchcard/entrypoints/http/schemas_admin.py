@@ -12,7 +12,7 @@ import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from punchcard.domain.access import ApiKey, Role
 from punchcard.domain.loyalty.results import LotView, PointsBalance
@@ -20,12 +20,8 @@ from punchcard.domain.model import Entry, Page, Posting, Transaction, Transactio
 from punchcard.domain.rules.documents import ruleset_document
 from punchcard.domain.rules.versions import RulesetStatus, RulesetVersion
 from punchcard.domain.verification import Check, TenantReport, VerificationReport
-from punchcard.entrypoints.http.schemas import Body, EngagementEvent, PurchaseEvent, Text
+from punchcard.entrypoints.http.schemas import Body, EngagementEvent, Moment, PurchaseEvent, Text
 from punchcard.service_layer.rules.simulation import MAX_EVENTS, SimulatedEvent, SimulationReport
-
-Moment = Annotated[AwareDatetime, Field(strict=False)]
-"""A time with a UTC offset. JSON has no time type, so the field is lax: an RFC 3339
-string is the only way to send one."""
 
 # -- requests
 
@@ -40,15 +36,7 @@ class SubmitRuleset(Body):
     """When the version takes effect once approved; at approval if not given."""
 
 
-class SimulatedPurchase(PurchaseEvent):
-    occurred_at: Moment | None = None
-
-
-class SimulatedEngagement(EngagementEvent):
-    occurred_at: Moment | None = None
-
-
-SimulationEvent = Annotated[SimulatedPurchase | SimulatedEngagement, Field(discriminator="type")]
+SimulationEvent = Annotated[PurchaseEvent | EngagementEvent, Field(discriminator="type")]
 
 
 class Simulation(Body):

@@ -23,11 +23,11 @@ from punchcard.domain.rules.documents import (
     ruleset_from_text,
 )
 from punchcard.entrypoints.http.deps import Admin, Approver, Reader, Svc
+from punchcard.entrypoints.http.schemas import PurchaseEvent
 from punchcard.entrypoints.http.schemas_admin import (
     RulesetDocument,
     RulesetList,
     RulesetView,
-    SimulatedPurchase,
     Simulation,
     SimulationEvent,
     SimulationView,
@@ -69,6 +69,8 @@ async def ruleset_body(request: Request) -> dict[str, Any] | str:
 
 
 DocumentBody = Annotated[dict[str, Any] | str, Depends(ruleset_body)]
+"""Declared after the caller in a route's signature: FastAPI runs dependencies in
+that order, and an anonymous request must be a 401 before its body is read."""
 
 
 def parsed(document: dict[str, Any] | str) -> Ruleset:
@@ -103,7 +105,7 @@ def get_ruleset(version: Version, svc: Svc, caller: Reader) -> RulesetView:
 
 @router.post("/rulesets", response_model=RulesetView, status_code=201, openapi_extra=RULESET_BODY)
 def create_ruleset(
-    document: DocumentBody, request: Request, svc: Svc, caller: Admin
+    caller: Admin, document: DocumentBody, request: Request, svc: Svc
 ) -> JSONResponse:
     """Create a draft version. Each of its conditions must compile; the caller's key
     is recorded as its author."""
@@ -118,7 +120,7 @@ def create_ruleset(
 
 @router.put("/rulesets/{version}", response_model=RulesetView, openapi_extra=RULESET_BODY)
 def update_ruleset(
-    version: Version, document: DocumentBody, request: Request, svc: Svc, caller: Admin
+    caller: Admin, version: Version, document: DocumentBody, request: Request, svc: Svc
 ) -> JSONResponse:
     """Replace a draft's document; a submitted or published version is 409 ruleset_not_draft."""
     return svc.idempotency.respond(
@@ -182,7 +184,7 @@ def simulate(body: Simulation, svc: Svc, caller: Admin) -> SimulationView:
 
 
 def command(tenant: str, event: SimulationEvent) -> Purchase | Engagement:
-    if isinstance(event, SimulatedPurchase):
+    if isinstance(event, PurchaseEvent):
         items = tuple(
             LineItem(sku=i.sku, amount=i.amount, category=i.category, quantity=i.quantity,
                      labels=tuple(i.labels))
