@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine with Python >= 3.11 and make:
-#   make run   - install into .venv and run the demo on an embedded PostgreSQL
+#   make run   - install into .venv and serve the API (with a demo programme and an
+#                admin key) on an embedded PostgreSQL
 #   make test  - install into .venv and run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -17,8 +18,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# PORT=8001 make run to listen elsewhere; `punchcard demo` is the scripted simulation.
+PORT ?= 8000
 run: install
-	$(BIN)/punchcard demo
+	$(BIN)/punchcard serve --demo --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest
