@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 
 import uvicorn
@@ -64,16 +64,19 @@ class DemoAccess:
 
 
 def seed_demo(loyalty: Loyalty, app: FastAPI) -> DemoAccess:
-    """The ``demo`` tenant with the default programme, the seed ruleset published
-    under maker-checker and a few customers (each made only if missing), and a
-    new admin key for it."""
+    """The ``demo`` tenant with the default programme (points spendable at once), this
+    year's seed ruleset published under maker-checker and a few customers (each
+    made only if missing), and a new admin key for it."""
     try:
         loyalty.programme(DEMO_TENANT)
     except UnknownProgramme:
-        loyalty.create_programme(DEMO_TENANT, default_programme())
+        # No return window: what a curl session earns it can redeem at once. The
+        # default programme keeps purchase points pending for 14 days.
+        loyalty.create_programme(DEMO_TENANT, replace(default_programme(), pending_days=0))
     version = _published_version(loyalty)
     if version is None:
-        draft = loyalty.create_ruleset(DEMO_TENANT, default_ruleset(), created_by=DEMO_MAKER)
+        seed = default_ruleset(loyalty.now().year)  # this year's Black Friday and December
+        draft = loyalty.create_ruleset(DEMO_TENANT, seed, created_by=DEMO_MAKER)
         loyalty.submit_ruleset(DEMO_TENANT, draft.version, submitted_by=DEMO_MAKER)
         version = loyalty.approve_ruleset(
             DEMO_TENANT, draft.version, approved_by=DEMO_CHECKER
