@@ -188,13 +188,13 @@ def test_the_scheduled_sweeps_act_on_what_is_due(fresh_database_url: str) -> Non
         holds = punchcard(fresh_database_url, "expire-holds")
         assert holds.stdout.strip() == "expired 0 hold(s) and 1 redemption authorization(s)"
         as_of = (now - timedelta(days=1)).isoformat()
-        expired = punchcard(fresh_database_url, "expire-points", "--tenant", "shop",
+        expired = punchcard(fresh_database_url, "expire", "--tenant", "shop",
                             "--as-of", as_of)  # fmt: skip
         assert expired.returncode == 0, expired.stderr
         assert expired.stdout.strip() == "expired 5 point(s) in 1 lot(s) of 1 customer(s)"
-        again = punchcard(fresh_database_url, "expire-points", "--tenant", "shop")
+        again = punchcard(fresh_database_url, "expire", "--tenant", "shop")
         assert again.stdout.strip() == "expired 0 point(s) in 0 lot(s) of 0 customer(s)"
-        future = punchcard(fresh_database_url, "expire-points", "--tenant", "shop",
+        future = punchcard(fresh_database_url, "expire", "--tenant", "shop",
                            "--as-of", (now + timedelta(days=2)).isoformat())  # fmt: skip
         assert future.returncode == 1 and "in the future" in future.stderr
 

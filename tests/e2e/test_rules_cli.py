@@ -69,7 +69,7 @@ def _publish_seed(url: str, tmp_path: Path) -> None:
         url, "rules", "create", "--tenant", "shop", "--file", str(seed), "--by", "marketing-mia"
     )
     _ok(url, "rules", "submit", "--tenant", "shop", "--version", "1", "--by", "marketing-mia")
-    approved = _ok(url, "rules", "approve", "--tenant", "shop", "--version", "1",
+    approved = _ok(url, "rules", "publish", "--tenant", "shop", "--version", "1",
                    "--by", "finance-fred")  # fmt: skip
     assert approved.startswith("published ruleset v1, approved by finance-fred; active from")
 

@@ -110,7 +110,7 @@ def activate_pending() -> None:
     )
 
 
-@app.command("expire-points")
+@app.command("expire")
 @one_line_errors
 def expire_points(
     tenant: Annotated[str, typer.Option(help="The programme's tenant.")],
@@ -163,6 +163,7 @@ def demo(
         raise typer.Exit(1)
 
 
+app.command("expire-points", hidden=True)(expire_points)  # its first name, still accepted
 app.command("explain")(rules.explain)
 app.add_typer(rules.app, name="rules")
 importer.register(app)

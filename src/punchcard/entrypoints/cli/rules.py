@@ -79,6 +79,11 @@ def approve(tenant: Tenant, version: Version, by: By) -> None:
     )  # fmt: skip
 
 
+app.command("publish", help="Approve and publish a submitted version (the same as approve).")(
+    approve
+)
+
+
 @app.command("list")
 @one_line_errors
 def list_(
