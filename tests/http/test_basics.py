@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fastapi.testclient import TestClient
 
 from tests.http.conftest import KeyFactory
@@ -83,3 +85,19 @@ def test_a_key_is_rate_limited_with_retry_after(key: KeyFactory) -> None:
     limited = slow.get("/v1/customers/cus_x")
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) >= 1
+
+
+def test_an_oversized_or_unsized_body_is_refused_before_it_is_read(key: KeyFactory) -> None:
+    admin = key()
+    big = admin.post("/v1/customers", content=b"{" + b" " * 1_000_001 + b"}",
+                     headers={"Content-Type": "application/json"})  # fmt: skip
+    assert (big.status_code, big.json()["code"]) == (413, "payload_too_large")
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"external_ref": '
+        yield b'"chunked"}'
+
+    unsized = admin.post("/v1/customers", content=chunks(),
+                         headers={"Content-Type": "application/json"})  # fmt: skip
+    assert (unsized.status_code, unsized.json()["code"]) == (411, "length_required")
+    assert admin.get("/v1/customers", params={"external_ref": "chunked"}).status_code == 404

@@ -77,6 +77,12 @@ def install(app: FastAPI, metrics: Metrics) -> None:
                 413, "payload_too_large", "The request body is too large.",
                 f"a request body is at most {MAX_BODY_BYTES:,} bytes", request.url.path,
             )  # fmt: skip
+        elif length is None and "chunked" in request.headers.get("transfer-encoding", "").lower():
+            # the size limit is checked on Content-Length, so a body must declare one
+            response = problem(
+                411, "length_required", "The request needs a Content-Length.",
+                "send the body with a Content-Length header, not chunked", request.url.path,
+            )  # fmt: skip
         else:
             started = time.perf_counter()
             response = await call_next(request)
