@@ -17,7 +17,7 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(svc: Svc) -> dict[str, str]:
-    """The database answers and the schema is current."""
+    """The database answers."""
     with svc.loyalty.ledger.database.connection() as conn:
         conn.execute("SELECT 1")
     return {"status": "ready"}
