@@ -39,9 +39,11 @@ format: install
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-# Benchmarks (not part of make test). So far: rule evaluations per second per core.
+# Benchmarks (not part of make test): rule evaluations per second per core, and
+# events per second one at a time against the batch path (engine and HTTP).
 bench: install
 	$(BIN)/python bench/rules_eval.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
