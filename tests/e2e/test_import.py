@@ -162,7 +162,7 @@ def test_an_import_killed_half_way_completes_on_the_next_run_without_duplicates(
             if state.exists() and json.loads(state.read_text())["offset"] > 0:
                 break
             time.sleep(0.02)
-        time.sleep(0.3)  # into the middle of a later chunk
+        time.sleep(0.1)  # into the middle of the next chunk
         assert process.poll() is None, "the import finished before it could be killed"
         process.send_signal(signal.SIGKILL)
     finally:

@@ -174,7 +174,7 @@ def _typed(cells: dict[str, str]) -> dict[str, Any]:
 
 def _parsed(number: int, offset: int, text: bytes) -> Line:
     try:
-        return Line(number, offset, event=EVENT.validate_json(text, strict=True))
+        return Line(number, offset, event=EVENT.validate_json(text))
     except ValidationError as exc:
         return Line(number, offset, error=_at(number, _first(exc)))
 

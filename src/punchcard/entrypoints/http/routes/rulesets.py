@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from punchcard.domain.errors import InvalidRuleset, UnknownRuleset
-from punchcard.domain.loyalty.commands import Engagement, LineItem, Purchase
+from punchcard.domain.loyalty.commands import Engagement, Purchase, Refund
 from punchcard.domain.rules.document import Ruleset
 from punchcard.domain.rules.documents import (
     MAX_DOCUMENT_BYTES,
@@ -23,7 +23,7 @@ from punchcard.domain.rules.documents import (
     ruleset_from_text,
 )
 from punchcard.entrypoints.http.deps import Admin, Approver, Reader, Svc
-from punchcard.entrypoints.http.schemas import PurchaseEvent
+from punchcard.entrypoints.http.schemas import to_command
 from punchcard.entrypoints.http.schemas_admin import (
     RulesetDocument,
     RulesetList,
@@ -184,16 +184,6 @@ def simulate(body: Simulation, svc: Svc, caller: Admin) -> SimulationView:
 
 
 def command(tenant: str, event: SimulationEvent) -> Purchase | Engagement:
-    if isinstance(event, PurchaseEvent):
-        items = tuple(
-            LineItem(sku=i.sku, amount=i.amount, category=i.category, quantity=i.quantity,
-                     labels=tuple(i.labels))
-            for i in event.items
-        )  # fmt: skip
-        return Purchase(
-            tenant=tenant, customer_id=event.customer_id, order_id=event.order_id,
-            amount=event.amount, currency=event.currency, occurred_at=event.occurred_at,
-            items=items, channel=event.channel, store=event.store,
-        )  # fmt: skip
-    return Engagement(tenant=tenant, customer_id=event.customer_id, event_id=event.event_id,
-                      type=event.engagement, occurred_at=event.occurred_at)  # fmt: skip
+    found = to_command(tenant, event)
+    assert not isinstance(found, Refund)  # the simulation's body admits no refunds
+    return found
