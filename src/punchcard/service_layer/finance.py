@@ -8,6 +8,7 @@ repeatable-read snapshot, so a report is consistent even while earns go on.
 from __future__ import annotations
 
 from datetime import datetime
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from punchcard.adapters.postgres.finance import FinanceStore
@@ -15,7 +16,14 @@ from punchcard.domain.errors import InvalidRequest
 from punchcard.domain.finance.breakage import estimated_rate_bp
 from punchcard.domain.finance.liability import Liability, liability
 from punchcard.domain.finance.reconciliation import Reconciliation, read_orders, reconcile
-from punchcard.domain.finance.rollforward import RollForward, roll_forward
+from punchcard.domain.finance.rollforward import (
+    RollForward,
+    held_value,
+    roll_forward,
+    rounded,
+    valued,
+    written_off_value,
+)
 
 if TYPE_CHECKING:
     from punchcard.service_layer.loyalty.facade import Loyalty
@@ -23,22 +31,36 @@ if TYPE_CHECKING:
 
 def rollforward(loyalty: Loyalty, tenant: str, start: datetime, end: datetime) -> RollForward:
     """What customers held at ``start``, every movement until ``end`` (exclusive, by
-    effective time) and what they held at ``end``; when ``end`` is not in the past,
-    the closing figure is also compared with the balances the ledger keeps."""
+    effective time) and what they held at ``end``, in points and in value at each
+    lot's issuance value; when ``end`` is not in the past, the closing figures are
+    also compared with the balances the ledger keeps and what the lots have left."""
     if start.utcoffset() is None or end.utcoffset() is None:
         raise InvalidRequest("a period's start and end need a UTC offset")
     if start >= end:
         raise InvalidRequest("a period's start must be before its end")
     with loyalty.work() as w:
         w.connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        asset = w.programme(tenant).points_asset
+        programme = w.programme(tenant)
+        asset = programme.points_asset
         store = FinanceStore(w.connection)
         opening = store.holdings_as_of(tenant, asset, start)
         closing = store.holdings_as_of(tenant, asset, end)
         report = roll_forward(opening, closing, store.postings(tenant, asset, start, end))
         report.issued_by_kind = store.issued_by_kind(tenant, start, end)
+        point_value = Fraction(programme.point_value.value, programme.point_value.points)
+        report = valued(
+            report, asset=programme.credit_asset,
+            opening=held_value(store.lot_events(tenant, None, start)),
+            closing=held_value(store.lot_events(tenant, None, end)),
+            period=store.lot_events(tenant, start, end),
+            written_off=written_off_value(store.write_offs(tenant, asset, start, end), point_value),
+        )  # fmt: skip
         if end >= w.now:
             report.ledger_closing = store.holdings_now(tenant, asset)
+            lots = sum((lot.remaining * Fraction(lot.point_value.value, lot.point_value.points)
+                        for lot in store.open_lots(tenant)), Fraction(0))  # fmt: skip
+            held = sum((points * per for points, per in store.held(tenant)), Fraction(0))
+            report.ledger_closing_value = rounded(lots + held)
     return report
 
 

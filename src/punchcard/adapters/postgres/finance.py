@@ -8,6 +8,7 @@ from fractions import Fraction
 from punchcard.adapters.postgres.loyalty.lots import lot_from_row
 from punchcard.adapters.postgres.queries import query
 from punchcard.adapters.postgres.types import Connection
+from punchcard.domain.finance.rollforward import LotEvent
 from punchcard.domain.loyalty.lots import Lot
 
 
@@ -34,6 +35,20 @@ class FinanceStore:
     def issued_by_kind(self, tenant: str, start: datetime, end: datetime) -> dict[str, int]:
         params = {"tenant": tenant, "start": start, "end": end}
         return dict(self._conn.execute(query("issued_by_kind"), params).fetchall())
+
+    def lot_events(self, tenant: str, start: datetime | None, end: datetime) -> list[LotEvent]:
+        """What lots gained and lost from ``start`` (None: the beginning) to ``end``."""
+        params = {"tenant": tenant, "start": start, "end": end}
+        return [LotEvent(*row) for row in self._conn.execute(query("lot_events"), params)]
+
+    def write_offs(
+        self, tenant: str, asset: str, start: datetime, end: datetime
+    ) -> list[tuple[int, int, int, int, int]]:
+        params = {"tenant": tenant, "asset": asset, "start": start, "end": end}
+        return [
+            (t, p, n, vp, vm)
+            for t, p, n, vp, vm in self._conn.execute(query("period_write_offs"), params)
+        ]
 
     def open_lots(self, tenant: str) -> list[Lot]:
         return [

@@ -60,3 +60,56 @@ SELECT order_id, amount, points FROM orders
 -- name: orders_by_id
 SELECT order_id, amount, points FROM orders
  WHERE tenant_id = %(tenant)s AND order_id = ANY(%(ids)s::text[])
+
+-- name: lot_events
+-- Points lots gained and lost before the end (and from the start, unless it is
+-- null), by kind of event and value per point. A lot counts when the transaction
+-- that created it is effective, a draw when its transaction is, except a hold's
+-- draws, which count when the hold is resolved (until then the points are still
+-- held; a void's or expiry's releases give them back at the same moment). An
+-- activation moves what a pending lot still had (only cancellations draw one).
+SELECT event, detail, operation, sum(points)::bigint, value_points, value_minor FROM (
+    SELECT 'lot' AS event, l.kind AS detail, t.metadata->>'operation' AS operation,
+           l.amount AS points, l.value_points, l.value_minor
+      FROM lots l
+      JOIN transactions t ON t.tenant_id = l.tenant_id AND t.id = l.transaction_id
+     WHERE l.tenant_id = %(tenant)s AND t.effective_at < %(end)s
+       AND (%(start)s::timestamptz IS NULL OR t.effective_at >= %(start)s)
+    UNION ALL
+    SELECT 'draw', d.reason, NULL, d.amount, l.value_points, l.value_minor
+      FROM lot_draws d
+      JOIN lots l ON l.tenant_id = d.tenant_id AND l.id = d.lot_id
+      LEFT JOIN holds h ON d.reason = 'hold' AND h.tenant_id = d.tenant_id
+                       AND h.transaction_id = d.transaction_id
+      JOIN transactions t ON t.tenant_id = d.tenant_id
+                         AND t.id = CASE WHEN d.reason = 'hold' THEN h.resolved_by
+                                         ELSE d.transaction_id END
+     WHERE d.tenant_id = %(tenant)s AND t.effective_at < %(end)s
+       AND (%(start)s::timestamptz IS NULL OR t.effective_at >= %(start)s)
+    UNION ALL
+    SELECT 'activate', l.kind, NULL,
+           l.amount - coalesce((SELECT sum(c.amount) FROM lot_draws c
+                                 WHERE c.tenant_id = l.tenant_id AND c.lot_id = l.id
+                                   AND c.reason = 'cancel'), 0),
+           l.value_points, l.value_minor
+      FROM lots l
+      JOIN transactions t ON t.tenant_id = l.tenant_id AND t.id = l.activated_by
+     WHERE l.tenant_id = %(tenant)s AND l.activated_by <> l.transaction_id
+       AND t.effective_at < %(end)s
+       AND (%(start)s::timestamptz IS NULL OR t.effective_at >= %(start)s)
+) moved
+ GROUP BY event, detail, operation, value_points, value_minor
+ ORDER BY event, detail, operation, value_points, value_minor
+
+-- name: period_write_offs
+-- Each refund's write-off in a period, beside the lots its order's earn created.
+SELECT t.id, x.amount, coalesce(l.amount, 0), coalesce(l.value_points, 1),
+       coalesce(l.value_minor, 0)
+  FROM entries x
+  JOIN accounts a ON a.tenant_id = x.tenant_id AND a.id = x.account_id
+  JOIN transactions t ON t.tenant_id = x.tenant_id AND t.id = x.transaction_id
+  LEFT JOIN orders o ON o.tenant_id = t.tenant_id AND o.order_id = t.metadata->>'order_id'
+  LEFT JOIN lots l ON l.tenant_id = o.tenant_id AND l.transaction_id = o.transaction_id
+ WHERE x.tenant_id = %(tenant)s AND NOT x.is_credit AND x.asset = %(asset)s
+   AND a.address = 'program:writeoff'
+   AND x.effective_at >= %(start)s AND x.effective_at < %(end)s
