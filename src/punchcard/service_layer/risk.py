@@ -3,7 +3,8 @@ verification that raises an alert.
 
 A redemption the velocity rules flag is held (see ``spending.redeem``); an
 approver's decision captures it or voids it, in the same transaction that
-records the decision. The earnings scan flags customers who earned more in an
+records the decision. The key that asked for the redemption is recorded on the
+hold and may not decide it (maker-checker). The earnings scan flags customers who earned more in an
 hour than the programme allows. A monitor raises an alert when its condition
 turns true (not again until it has turned false). Alerts are rows; the outbox
 (a later issue) will carry them out as events.
@@ -11,6 +12,8 @@ turns true (not again until it has turned false). Alerts are rows; the outbox
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -20,6 +23,7 @@ from punchcard.domain.errors import (
     AdjustmentAlreadyDecided,
     IdempotencyConflict,
     InvalidRequest,
+    MakerCheckerViolation,
 )
 from punchcard.domain.loyalty import accounts, commands
 from punchcard.domain.loyalty.commands import DecideReview
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from punchcard.service_layer.loyalty.facade import Loyalty
 
 MEASURES = ("programme_liability", "customer_balance")
+log = logging.getLogger("punchcard.risk")
 
 
 class ReviewAlreadyDecided(AdjustmentAlreadyDecided):
@@ -45,6 +50,11 @@ def decide_review(loyalty: Loyalty, cmd: DecideReview) -> Review:
         review = store.review(cmd.tenant, cmd.review_id)
         if review.status != "pending":
             raise ReviewAlreadyDecided(f"review {review.id} was already {review.status}")
+        if review.requested_by is not None and cmd.decided_by == review.requested_by:
+            raise MakerCheckerViolation(
+                f"{cmd.decided_by} asked for the redemption under review {review.id} and "
+                "cannot also decide it"
+            )
         if review.hold_id is not None:
             if cmd.approve:
                 capture_hold(w, cmd.tenant, review.hold_id, None, ledger_key(op_id))
@@ -69,6 +79,13 @@ def pending_reviews(loyalty: Loyalty, tenant: str, limit: int = 100) -> list[Rev
     with loyalty.work() as w:
         w.programme(tenant)
         return RiskStore(w.connection).pending(tenant, limit)
+
+
+def review(loyalty: Loyalty, tenant: str, review_id: int) -> Review:
+    """One review, pending or decided (who decided it, when, and the note)."""
+    with loyalty.work() as w:
+        w.programme(tenant)
+        return RiskStore(w.connection).review(tenant, review_id)
 
 
 def scan_earnings(loyalty: Loyalty, tenant: str, *, as_of: datetime | None = None) -> list[int]:
@@ -122,6 +139,12 @@ def add_monitor(
         monitor_id = store.add_monitor(tenant, name, measure, customer_id, threshold)
         w.commit()
         return next(m for m in store.lock_monitors(tenant) if m.id == monitor_id)
+
+
+def monitors(loyalty: Loyalty, tenant: str) -> list[Monitor]:
+    with loyalty.work() as w:
+        w.programme(tenant)
+        return RiskStore(w.connection).monitors(tenant)
 
 
 def check_monitors(loyalty: Loyalty, tenant: str) -> list[Alert]:
@@ -179,3 +202,36 @@ def verify_and_alert(loyalty: Loyalty, *, tenant: str | None = None) -> list[Ale
 def alerts(loyalty: Loyalty, tenant: str, limit: int = 100) -> list[Alert]:
     with loyalty.work() as w:
         return RiskStore(w.connection).alerts(tenant, limit)
+
+
+# -- the scheduled jobs, across tenants ---------------------------------------------------
+
+
+def scan_all_earnings(loyalty: Loyalty) -> int:
+    """The earnings scan of every programme that limits hourly earnings; the number
+    of reviews it opened. A programme without the limit costs nothing."""
+    with loyalty.work() as w:
+        tenants = RiskStore(w.connection).tenants_scanning_earnings()
+    return _each(tenants, lambda tenant: len(scan_earnings(loyalty, tenant)), "scan_earnings")
+
+
+def check_all_monitors(loyalty: Loyalty) -> int:
+    """Check the monitors of every tenant that has any; the number of alerts raised."""
+    with loyalty.work() as w:
+        tenants = RiskStore(w.connection).tenants_with_monitors()
+    return _each(tenants, lambda tenant: len(check_monitors(loyalty, tenant)), "check_monitors")
+
+
+def _each(tenants: list[str], job: Callable[[str], int], name: str) -> int:
+    """Run ``job`` for every tenant; one that fails does not stop the others, and the
+    first failure is raised once all have run (so the sweep counts it)."""
+    done, failed = 0, None
+    for tenant in tenants:
+        try:
+            done += job(tenant)
+        except Exception as exc:
+            log.exception("job failed for a tenant", extra={"job": name, "tenant": tenant})
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+    return done

@@ -21,9 +21,9 @@ class UnknownReview(NotFound):
 
 
 def _review(row: Sequence[Any]) -> Review:
-    id, kind, customer, hold_id, points, reasons, status, at, by, decided_at, note = row
+    id, kind, customer, hold_id, points, reasons, status, at, by, decided_at, note, maker = row
     return Review(id, kind, customer, hold_id, points, tuple(reasons), status, at, by,
-                  decided_at, note)  # fmt: skip
+                  decided_at, note, maker)  # fmt: skip
 
 
 class RiskStore:
@@ -98,6 +98,16 @@ class RiskStore:
         ).fetchone()  # fmt: skip
         assert row is not None
         return int(row[0])
+
+    def monitors(self, tenant: str) -> list[Monitor]:
+        rows = self._conn.execute(query("list_monitors"), {"tenant": tenant})
+        return [Monitor(*row) for row in rows]
+
+    def tenants_with_monitors(self) -> list[str]:
+        return [tenant for (tenant,) in self._conn.execute(query("tenants_with_monitors"))]
+
+    def tenants_scanning_earnings(self) -> list[str]:
+        return [tenant for (tenant,) in self._conn.execute(query("tenants_scanning_earnings"))]
 
     def lock_monitors(self, tenant: str) -> list[Monitor]:
         return [Monitor(*row) for row in self._conn.execute(query("monitors"), {"tenant": tenant})]

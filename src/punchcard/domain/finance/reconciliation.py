@@ -66,6 +66,14 @@ def read_orders(text: str) -> list[tuple[int, str, int]]:
     at least ``order_id`` and ``amount``; an unreadable line is an InvalidRequest
     naming it."""
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _rows(reader)
+    except csv.Error as exc:  # a NUL byte, an over-long field: the file, not us
+        line = max(reader.line_num, 1)
+        raise InvalidRequest(f"line {line}: the orders file is not CSV: {exc}") from None
+
+
+def _rows(reader: csv.DictReader[str]) -> list[tuple[int, str, int]]:
     missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
     if missing:
         raise InvalidRequest(f"the orders file needs the columns {', '.join(missing)}")
@@ -77,7 +85,9 @@ def read_orders(text: str) -> list[tuple[int, str, int]]:
         raw = (row.get("amount") or "").strip()
         if not order_id:
             raise InvalidRequest(f"line {number}: order_id is empty")
-        if not raw.isdigit():
+        if not order_id.isprintable():
+            raise InvalidRequest(f"line {number}: order_id has control characters")
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
             raise InvalidRequest(
                 f"line {number}: amount {raw!r} must be a whole number of minor units"
             )

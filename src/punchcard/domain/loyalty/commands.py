@@ -220,6 +220,9 @@ class Redeem(_Keyed):
     points: int
     order_id: str | None = None
     """The order the points paid for, if any: refunding it gives the points back."""
+    requested_by: str | None = None
+    """Who asked (an API key's id): recorded on a hold for review, so that the same
+    key cannot approve it. Not part of the request a key is bound to."""
 
     def __post_init__(self) -> None:
         _Keyed.__post_init__(self)
@@ -228,6 +231,8 @@ class Redeem(_Keyed):
         points(self.points)
         if self.order_id is not None:
             reference(self.order_id, "order id")
+        if self.requested_by is not None:
+            actor(self.requested_by, "requested_by")
 
     def request(self) -> dict[str, JsonValue]:
         return {"customer_id": self.customer_id, "option": self.option, "points": self.points,

@@ -87,6 +87,9 @@ class Review:
     decided_by: str | None = None
     decided_at: datetime | None = None
     note: str | None = None
+    requested_by: str | None = None
+    """Who asked for the redemption under review (None for the earnings scan's
+    flags): the one key that may not decide it."""
     replayed: bool = False
 
 

@@ -8,12 +8,16 @@
 Points change state as time passes (a return window closes, an authorization
 times out) and committed transactions wait to be sealed, so the server runs the
 scheduled jobs itself, once a minute, on a thread beside the API. They are the
-same jobs as the ``punchcard`` commands, safe beside other runs of them.
+same jobs as the ``punchcard`` commands, safe beside other runs of them. The
+risk jobs ride along: monitors are checked every sweep, the earnings scan runs
+every 5 minutes and verification (which raises an alert on any discrepancy)
+hourly.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import socket
 import threading
@@ -34,6 +38,7 @@ from punchcard.domain.rules.defaults import default_ruleset
 from punchcard.domain.rules.versions import RulesetStatus
 from punchcard.entrypoints.http import observability
 from punchcard.entrypoints.http.deps import Services
+from punchcard.service_layer import risk
 from punchcard.service_layer.loyalty.facade import Loyalty
 
 log = logging.getLogger("punchcard.serve")
@@ -42,6 +47,11 @@ DEMO_TENANT = "demo"
 DEMO_MAKER, DEMO_CHECKER = "demo-marketing", "demo-finance"
 DEMO_CUSTOMERS = ("shop-customer-1", "shop-customer-2", "shop-customer-3")
 SWEEP_INTERVAL = 60.0
+EARNINGS_SCAN_EVERY = 300.0
+"""Seconds between earnings scans: each looks at the last hour, so a customer who
+earns too fast is flagged within minutes, once per clock hour."""
+VERIFY_EVERY = 3600.0
+"""Seconds between scheduled verifications (a full recomputation, so not every sweep)."""
 
 
 class CannotListen(PunchcardError):
@@ -138,6 +148,12 @@ class Sweeper:
             "expire_holds": ledger.expire_holds,
             "seal": lambda: ledger.seal().sealed,
             "forget_idempotency_keys": services.idempotency.forget_old,
+            # risk: only tenants with an hourly earnings limit or with monitors cost a query
+            "scan_earnings": every(EARNINGS_SCAN_EVERY, lambda: risk.scan_all_earnings(loyalty)),
+            "check_monitors": lambda: risk.check_all_monitors(loyalty),
+            "verify_and_alert": every(
+                VERIFY_EVERY, lambda: len(risk.verify_and_alert(loyalty)), first_run_due=False
+            ),
         }
         return cls(jobs, app, interval=interval)
 
@@ -174,6 +190,29 @@ class Sweeper:
         while not self._stop.is_set():
             self.sweep()
             self._stop.wait(self.interval)
+
+
+def every(
+    seconds: float,
+    job: Callable[[], int],
+    *,
+    first_run_due: bool = True,
+    clock: Callable[[], float] = time.monotonic,
+) -> Callable[[], int]:
+    """``job``, run at most once per ``seconds`` however often the sweep comes round:
+    between runs it does nothing and returns 0. With ``first_run_due=False`` the
+    first run waits a whole period (a server's start stays cheap). A run that fails
+    still counts: it is tried again a period later, not at every sweep."""
+    last = [clock() if not first_run_due else -math.inf]
+
+    def due() -> int:
+        now = clock()
+        if now - last[0] < seconds:
+            return 0
+        last[0] = now
+        return job()
+
+    return due
 
 
 # -- the server ---------------------------------------------------------------------------

@@ -165,10 +165,11 @@ class Loyalty:
         points: int,
         idempotency_key: str,
         order_id: str | None = None,
+        requested_by: str | None = None,
     ) -> RedemptionResult:
         cmd = commands.Redeem(
             tenant=tenant, customer_id=customer_id, option=option, points=points,
-            idempotency_key=idempotency_key, order_id=order_id,
+            idempotency_key=idempotency_key, order_id=order_id, requested_by=requested_by,
         )  # fmt: skip
         return spending.redeem(self, cmd)
 

@@ -135,6 +135,8 @@ def _hold(
                 "customer_id": cmd.customer_id,
                 "option": cmd.option,
                 "order_id": cmd.order_id,
+                # the maker of a redemption under review: its checker must be another
+                **({} if cmd.requested_by is None else {"requested_by": cmd.requested_by}),
             },
         )
     )

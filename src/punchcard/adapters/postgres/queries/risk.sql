@@ -30,18 +30,23 @@ ON CONFLICT ON CONSTRAINT reviews_earning_once_per_window DO NOTHING
 RETURNING id
 
 -- name: review
-SELECT id, kind, customer_id, hold_id, points, reasons, status, created_at, decided_by,
-       decided_at, note
-  FROM reviews WHERE tenant_id = %(tenant)s AND id = %(id)s
+-- The maker of a redemption under review is on its hold's transaction.
+SELECT r.id, r.kind, r.customer_id, r.hold_id, r.points, r.reasons, r.status, r.created_at,
+       r.decided_by, r.decided_at, r.note, t.metadata->>'requested_by'
+  FROM reviews r
+  LEFT JOIN transactions t ON t.tenant_id = r.tenant_id AND t.id = r.hold_id
+ WHERE r.tenant_id = %(tenant)s AND r.id = %(id)s
 
 -- name: review_of_hold
 SELECT id, status FROM reviews WHERE tenant_id = %(tenant)s AND hold_id = %(hold_id)s
 
 -- name: pending_reviews
-SELECT id, kind, customer_id, hold_id, points, reasons, status, created_at, decided_by,
-       decided_at, note
-  FROM reviews WHERE tenant_id = %(tenant)s AND status = 'pending'
- ORDER BY created_at, id LIMIT %(limit)s
+SELECT r.id, r.kind, r.customer_id, r.hold_id, r.points, r.reasons, r.status, r.created_at,
+       r.decided_by, r.decided_at, r.note, t.metadata->>'requested_by'
+  FROM reviews r
+  LEFT JOIN transactions t ON t.tenant_id = r.tenant_id AND t.id = r.hold_id
+ WHERE r.tenant_id = %(tenant)s AND r.status = 'pending'
+ ORDER BY r.created_at, r.id LIMIT %(limit)s
 
 -- name: decide_review
 UPDATE reviews SET status = %(status)s, decided_by = %(by)s, decided_at = %(at)s,
@@ -60,6 +65,18 @@ HAVING sum(amount) > %(limit)s
 INSERT INTO monitors (tenant_id, name, measure, customer_id, threshold)
 VALUES (%(tenant)s, %(name)s, %(measure)s, %(customer)s, %(threshold)s)
 RETURNING id
+
+-- name: list_monitors
+SELECT id, name, measure, customer_id, threshold, tripped FROM monitors
+ WHERE tenant_id = %(tenant)s ORDER BY id
+
+-- name: tenants_with_monitors
+SELECT DISTINCT tenant_id FROM monitors ORDER BY tenant_id
+
+-- name: tenants_scanning_earnings
+-- Programmes whose velocity rules limit the points earned in an hour.
+SELECT tenant_id FROM programmes
+ WHERE settings->'risk'->>'max_earned_points_per_hour' IS NOT NULL ORDER BY tenant_id
 
 -- name: monitors
 SELECT id, name, measure, customer_id, threshold, tripped FROM monitors

@@ -48,12 +48,14 @@ def redeem(
 ) -> JSONResponse:  # fmt: skip
     """Spend points on a redemption option at once, soonest-expiring points first.
     The option sets the minimum and what the points are worth; naming the order they
-    paid for means refunding that order gives them back."""
+    paid for means refunding that order gives them back. A redemption the
+    programme's velocity rules flag is held instead (``status: pending_review``,
+    with its ``review_id``) until another key decides it at ``/v1/reviews``."""
     return svc.idempotency.respond(
         request, caller, body,
         lambda: svc.loyalty.redeem(
             caller.tenant, customer_id, option=body.option, points=body.points,
-            idempotency_key=key, order_id=body.order_id,
+            idempotency_key=key, order_id=body.order_id, requested_by=caller.actor,
         ),
     )  # fmt: skip
 
