@@ -42,6 +42,8 @@ class World:
     transaction_id: int
     hold_id: int
     adjustment_id: int
+    review_id: int
+    """A redemption held for review (the programme's velocity rules flag it)."""
     version: int
     """A submitted ruleset version (another one is published and active)."""
     key_id: str
@@ -56,6 +58,7 @@ PATH_PARAMETERS: dict[str, Callable[[World], object]] = {
     "customer_id": lambda w: w.customer,
     "hold_id": lambda w: w.hold_id,
     "adjustment_id": lambda w: w.adjustment_id,
+    "review_id": lambda w: w.review_id,
     "version": lambda w: w.version,
     "transaction_id": lambda w: w.transaction_id,
     "key_id": lambda w: w.key_id,
@@ -72,6 +75,9 @@ class Probe:
     answer: tuple[int, str]
     body: Body | None = None
     params: Callable[[World], dict[str, str]] | None = None
+
+
+PERIOD = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
 
 
 def purchase(w: World) -> dict[str, Any]:
@@ -156,6 +162,31 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("GET", "/v1/keys"): Probe((200, "")),
     ("DELETE", "/v1/keys/{key_id}"): Probe((404, "unknown_key")),
     ("GET", "/v1/verify"): Probe((200, "")),
+    # finance reports: the stranger's own figures, which hold nothing of this tenant
+    ("GET", "/v1/reports/rollforward"): Probe((200, ""), params=lambda w: PERIOD),
+    ("GET", "/v1/reports/liability"):
+        Probe((200, ""), params=lambda w: {"expected_redemption_bp": "9000"}),
+    ("POST", "/v1/reports/breakage"): Probe((200, ""), lambda w: {
+        "issued": 10_000, "allocated": 9_000,
+        "periods": [{"label": "year 1", "cumulative_redeemed": 4_500,
+                     "expected_redemptions": 9_700}],
+    }),
+    ("POST", "/v1/reconciliations"): Probe(
+        (200, ""), lambda w: {"orders": [{"order_id": w.order_id, "amount": 100_000}]},
+        params=lambda w: PERIOD,
+    ),
+    # reviews, monitors and alerts
+    ("GET", "/v1/reviews"): Probe((200, "")),
+    ("GET", "/v1/reviews/{review_id}"): Probe((404, "unknown_review")),
+    ("POST", "/v1/reviews/{review_id}/approve"):
+        Probe((404, "unknown_review"), lambda w: {"note": "checked"}),
+    ("POST", "/v1/reviews/{review_id}/reject"): Probe((404, "unknown_review"), lambda w: {}),
+    ("GET", "/v1/monitors"): Probe((200, "")),
+    ("POST", "/v1/monitors"): Probe((404, "unknown_customer"), lambda w: {
+        "name": "big spender", "measure": "customer_balance", "threshold": 100,
+        "customer_id": w.customer,
+    }),
+    ("GET", "/v1/alerts"): Probe((200, "")),
 }  # fmt: skip
 
 
@@ -234,6 +265,15 @@ def world(key: KeyFactory, tenant: str) -> World:
     adjustment = ok(admin.post("/v1/adjustments",
                                {"customer_id": customer, "points": 5, "reason": "goodwill"},
                                headers={"Idempotency-Key": f"adj-{ref}"}))  # fmt: skip
+    ok(admin.post("/v1/events", {"type": "purchase", "customer_id": customer,
+                                 "order_id": f"{order}-2", "amount": 100_000,
+                                 "currency": "USD"}))  # fmt: skip
+    settings = ok(admin.get("/v1/programme"))
+    risky = {**settings, "risk": {**settings["risk"], "review_redemptions_from": 500}}
+    ok(admin.put("/v1/programme", risky))
+    flagged = ok(admin.post(f"/v1/customers/{customer}/redemptions",
+                            {"option": "product", "points": 500},
+                            headers={"Idempotency-Key": f"review-{ref}"}))  # fmt: skip
     active = ok(admin.post("/v1/rulesets", {"document": DOUBLE}))["version"]
     ok(admin.post(f"/v1/rulesets/{active}/submit"))
     ok(approver.post(f"/v1/rulesets/{active}/approve"))
@@ -243,7 +283,8 @@ def world(key: KeyFactory, tenant: str) -> World:
     return World(
         tenant=tenant, customer=customer, other=other, external_ref=ref, order_id=order,
         transaction_id=earned["transaction_id"], hold_id=held["hold_id"],
-        adjustment_id=adjustment["id"], version=submitted["version"], key_id=approver.key_id,
+        adjustment_id=adjustment["id"], review_id=flagged["review_id"],
+        version=submitted["version"], key_id=approver.key_id,
         programme=ok(admin.get("/v1/programme")),
     )  # fmt: skip
 
@@ -258,7 +299,8 @@ def snapshot(loyalty: Loyalty, owner: Caller, w: World) -> dict[str, Any]:
     reads = {path: owner.get(path).json() for path in (
         f"/v1/customers/{w.customer}/balance", f"/v1/customers/{w.other}/balance",
         f"/v1/customers/{w.customer}/history", "/v1/adjustments", "/v1/rulesets",
-        "/v1/rulesets/active", "/v1/programme", "/v1/keys",
+        "/v1/rulesets/active", "/v1/programme", "/v1/keys", "/v1/reviews",
+        f"/v1/reviews/{w.review_id}", "/v1/monitors", "/v1/alerts",
     )}  # fmt: skip
     return {"attributes": row[0] if row else None, **reads}
 
@@ -297,7 +339,7 @@ def test_another_tenant_reaches_nothing_of_this_one(
 
 NOBODY = World(
     tenant="nobody", customer="cus_nobody", other="cus_nobody_2", external_ref="shop-nobody",
-    order_id="o-nobody", transaction_id=1, hold_id=1, adjustment_id=1, version=1,
+    order_id="o-nobody", transaction_id=1, hold_id=1, adjustment_id=1, review_id=1, version=1,
     key_id="key_000000000000", programme={"name": "nobody"},
 )  # fmt: skip
 

@@ -54,6 +54,9 @@ Svc = Annotated[Services, Depends(services)]
 
 READ = (Role.OPERATOR, Role.APPROVER, Role.AUDITOR)
 """Who may read: everyone but a write-only ingest key."""
+FINANCE = (Role.AUDITOR, Role.APPROVER)
+"""Who may read the finance reports, monitors and alerts: auditors, the approvers
+(finance and risk) and admins, not customer support (operators) or ingest keys."""
 
 
 Admin = Annotated[Principal, requires()]
@@ -61,4 +64,5 @@ Ingest = Annotated[Principal, requires(Role.INGEST)]
 Operator = Annotated[Principal, requires(Role.OPERATOR)]
 Approver = Annotated[Principal, requires(Role.APPROVER)]
 Reader = Annotated[Principal, requires(*READ)]
+Finance = Annotated[Principal, requires(*FINANCE)]
 Enroller = Annotated[Principal, requires(Role.OPERATOR, Role.INGEST)]

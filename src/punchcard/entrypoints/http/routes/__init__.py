@@ -11,9 +11,12 @@ from punchcard.entrypoints.http.routes import (
     customers,
     events,
     health,
+    monitors,
     points,
     programme,
     reads,
+    reports,
+    reviews,
     rulesets,
 )
 
@@ -28,4 +31,7 @@ ROUTERS: list[APIRouter] = [
     rulesets.router,
     programme.router,
     admin.router,
+    reports.router,
+    reviews.router,
+    monitors.router,
 ]
