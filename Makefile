@@ -39,11 +39,13 @@ format: install
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-# Benchmarks (not part of make test): rule evaluations per second per core, and
-# events per second one at a time against the batch path (engine and HTTP).
+# Benchmarks (not part of make test): rule evaluations per second per core; earns
+# against raw PostgreSQL (pgbench) in the same run; events one at a time against
+# the batch path (engine and HTTP).
 bench: install
-	$(BIN)/python bench/rules_eval.py
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python -m bench.rules_eval
+	$(BIN)/python -m bench.baseline
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Events per second: one event per call against the batch path, on one database.
 
-    .venv/bin/python bench/ingest.py [--events 2000] [--customers 200] [--json out.json]
+    .venv/bin/python -m bench.ingest [--events 2000] [--customers 200] [--json out.json]
 
 Runs on the embedded PostgreSQL (a throwaway data folder) unless
 PUNCHCARD_DATABASE_URL names a server; synchronous_commit stays on. Each mode

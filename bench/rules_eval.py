@@ -1,6 +1,6 @@
 """How many single-order evaluations of the default programme one core does.
 
-    .venv/bin/python bench/rules_eval.py [--orders 2000] [--rounds 5] [--json out.json]
+    .venv/bin/python -m bench.rules_eval [--orders 2000] [--rounds 5] [--json out.json]
 
 Builds a fixed, seeded sample of baskets (1-5 line items over the seed's
 categories, excluded ones included, dates across November and December so the
