@@ -21,6 +21,7 @@ from punchcard.adapters.postgres.finance import FinanceStore
 from punchcard.adapters.postgres.risk import RiskStore
 from punchcard.domain.errors import (
     AdjustmentAlreadyDecided,
+    HoldExpired,
     IdempotencyConflict,
     InvalidRequest,
     MakerCheckerViolation,
@@ -56,9 +57,16 @@ def decide_review(loyalty: Loyalty, cmd: DecideReview) -> Review:
                 "cannot also decide it"
             )
         if review.hold_id is not None:
+            # nothing resolves a hold under review but a decision or its expiry
+            lapsed = w.orders.authorization(cmd.tenant, review.hold_id).resolved_by is not None
+            if cmd.approve and lapsed:
+                raise HoldExpired(
+                    f"review {review.id} waited past its hold's expiry and the points went "
+                    "back; it can only be rejected now"
+                )
             if cmd.approve:
                 capture_hold(w, cmd.tenant, review.hold_id, None, ledger_key(op_id))
-            else:
+            elif not lapsed:
                 void_hold(w, cmd.tenant, review.hold_id, ledger_key(op_id))
         status = "approved" if cmd.approve else "rejected"
         store.decide(cmd.tenant, review.id, status=status, by=cmd.decided_by, at=w.now,

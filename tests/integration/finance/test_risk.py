@@ -69,6 +69,26 @@ def test_the_eleventh_redemption_in_a_day_is_reviewed_and_a_rejection_gives_poin
     verified(loyalty, tenant)
 
 
+def test_a_review_left_past_its_hold_expiry_can_only_be_rejected(
+    clocked_loyalty: Loyalty, clock: FakeClock
+) -> None:
+    loyalty = clocked_loyalty
+    tenant = setup_programme(loyalty, dataclasses.replace(
+        SEED_RISK, risk=dataclasses.replace(VelocityRules.seed(), review_days=1)
+    ))  # fmt: skip
+    alice = customer_with(loyalty, tenant, 20_000)
+    held = loyalty.redeem(tenant, alice, option="product", points=12_000, idempotency_key="r1")
+    assert held.review_id is not None
+    clock.advance(timedelta(days=2))
+    assert loyalty.expire_authorizations() == 1  # the points go back
+    with pytest.raises(errors.HoldExpired):
+        decide(loyalty, tenant, held.review_id, approve=True)
+    assert decide(loyalty, tenant, held.review_id, approve=False).status == "rejected"
+    assert risk.pending_reviews(loyalty, tenant) == []
+    assert loyalty.balance(tenant, alice).available == 20_000
+    verified(loyalty, tenant)
+
+
 def test_the_earnings_scan_flags_fast_earners_once_per_window(
     clocked_loyalty: Loyalty, clock: FakeClock
 ) -> None:
