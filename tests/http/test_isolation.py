@@ -78,6 +78,8 @@ class Probe:
 
 
 PERIOD = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
+ANALYTICS_PERIOD = {"start": "2020-01-01T00:00:00Z", "end": "2030-01-01T00:00:00Z"}
+"""Analytics list every day, so a period is at most ten years."""
 
 
 def purchase(w: World) -> dict[str, Any]:
@@ -171,6 +173,7 @@ PROBES: dict[tuple[str, str], Probe] = {
         "periods": [{"label": "year 1", "cumulative_redeemed": 4_500,
                      "expected_redemptions": 9_700}],
     }),
+    ("GET", "/v1/reports/analytics"): Probe((200, ""), params=lambda w: ANALYTICS_PERIOD),
     ("POST", "/v1/reconciliations"): Probe(
         (200, ""), lambda w: {"orders": [{"order_id": w.order_id, "amount": 100_000}]},
         params=lambda w: PERIOD,

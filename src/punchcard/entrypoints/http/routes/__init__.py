@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from punchcard.entrypoints.http.routes import (
     adjustments,
     admin,
+    analytics,
     batch,
     customers,
     events,
@@ -32,6 +33,7 @@ ROUTERS: list[APIRouter] = [
     programme.router,
     admin.router,
     reports.router,
+    analytics.router,
     reviews.router,
     monitors.router,
 ]
