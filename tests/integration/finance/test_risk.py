@@ -80,7 +80,8 @@ def test_a_review_left_past_its_hold_expiry_can_only_be_rejected(
     held = loyalty.redeem(tenant, alice, option="product", points=12_000, idempotency_key="r1")
     assert held.review_id is not None
     clock.advance(timedelta(days=2))
-    assert loyalty.expire_authorizations() == 1  # the points go back
+    assert loyalty.expire_authorizations() >= 1  # every tenant's: other tests' holds too
+    assert loyalty.balance(tenant, alice).held == 0  # the points went back
     with pytest.raises(errors.HoldExpired):
         decide(loyalty, tenant, held.review_id, approve=True)
     assert decide(loyalty, tenant, held.review_id, approve=False).status == "rejected"
