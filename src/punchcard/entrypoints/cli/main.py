@@ -13,7 +13,7 @@ import typer
 from punchcard.adapters.postgres.database import Database
 from punchcard.config import Settings
 from punchcard.domain import validation
-from punchcard.entrypoints.cli import admin_cli, finance_cli, importer, render, rules
+from punchcard.entrypoints.cli import admin_cli, analytics_cli, finance_cli, importer, render, rules
 from punchcard.entrypoints.cli import demo as demo_module
 from punchcard.entrypoints.cli import serve as serve_module
 from punchcard.entrypoints.cli.console import console, moment, one_line_errors
@@ -170,6 +170,7 @@ importer.register(app)
 serve_module.register(app)
 admin_cli.register(app)
 finance_cli.register(app)
+analytics_cli.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point
