@@ -10,20 +10,8 @@ import pytest
 
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import setup_programme
+from tests.http.answers import fresh, problem
 from tests.http.conftest import Caller, KeyFactory
-
-
-def fresh() -> dict[str, str]:
-    """A new Idempotency-Key header."""
-    return {"Idempotency-Key": f"k-{uuid.uuid4().hex}"}
-
-
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 def customer(caller: Caller, points: int = 0) -> str:

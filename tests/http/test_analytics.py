@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.http.answers import iso, ok, problem
 from tests.http.conftest import KeyFactory
 
 PATH = "/v1/reports/analytics"
@@ -21,23 +22,6 @@ RULESET: dict[str, Any] = {
         {"id": "welcome", "effect": {"flat": 50}, "kind": "bonus"},
     ],
 }  # fmt: skip
-
-
-def ok(response: Any) -> Any:
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def test_analytics_of_a_small_programme(key: KeyFactory) -> None:

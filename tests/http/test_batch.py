@@ -12,14 +12,10 @@ import pytest
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import setup_programme
 from tests.helpers import verified
+from tests.http.answers import fresh
 from tests.http.conftest import Caller, KeyFactory
 
 BATCH = "/v1/events:batch"
-
-
-def fresh() -> dict[str, str]:
-    """A new Idempotency-Key header."""
-    return {"Idempotency-Key": f"k-{uuid.uuid4().hex}"}
 
 
 def enrol(caller: Caller) -> str:

@@ -25,23 +25,10 @@ from punchcard.entrypoints.http.schemas import Event
 from punchcard.service_layer.loyalty.batch import apply
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import setup_programme
+from tests.http.answers import fresh, problem
 from tests.http.conftest import Caller, KeyFactory
 
 REPLAYED = idempotency.REPLAYED.lower()
-
-
-def fresh() -> dict[str, str]:
-    """A new Idempotency-Key header."""
-    return {"Idempotency-Key": f"k-{uuid.uuid4().hex}"}
-
-
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert (body["code"], body["status"]) == (code, status), body
-    assert body["type"] == f"https://punchcard.dev/problems/{code}"
-    return body
 
 
 def enrol(caller: Caller) -> str:

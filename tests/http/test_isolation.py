@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import setup_programme
+from tests.http.answers import ok
 from tests.http.conftest import ALL_ROLES, Caller, KeyFactory
 
 DOUBLE: dict[str, Any] = {
@@ -246,11 +247,6 @@ def answer(response: Any) -> tuple[int, str]:
                  for r in body["results"]}  # fmt: skip
         return response.status_code, ",".join(sorted(codes))
     return response.status_code, ""
-
-
-def ok(response: Any) -> Any:
-    assert response.status_code in (200, 201, 204), response.text
-    return response.json() if response.content else None
 
 
 def world(key: KeyFactory, tenant: str) -> World:

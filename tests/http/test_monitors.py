@@ -12,8 +12,8 @@ from punchcard.entrypoints.http import serve
 from punchcard.entrypoints.http.app import create_app
 from punchcard.service_layer import risk
 from punchcard.service_layer.loyalty.facade import Loyalty
+from tests.http.answers import fresh, ok, problem
 from tests.http.conftest import KeyFactory
-from tests.http.test_reports import fresh, ok, problem
 from tests.http.test_reviews import customer, with_risk
 
 

@@ -13,12 +13,8 @@ import pytest
 
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import setup_programme
+from tests.http.answers import fresh, problem
 from tests.http.conftest import Caller, KeyFactory
-
-
-def fresh() -> dict[str, str]:
-    """A new Idempotency-Key header."""
-    return {"Idempotency-Key": f"k-{uuid.uuid4().hex}"}
 
 
 @dataclass
@@ -61,14 +57,6 @@ class Shop:
 @pytest.fixture
 def shop(loyalty: Loyalty, key: KeyFactory) -> Shop:
     return Shop(loyalty, key("operator"), key("ingest"))
-
-
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 # -- each route's happy path -----------------------------------------------------------

@@ -21,28 +21,8 @@ import pytest
 
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import setup_programme
+from tests.http.answers import fresh, iso, ok, problem
 from tests.http.conftest import Caller, KeyFactory
-
-
-def fresh() -> dict[str, str]:
-    return {"Idempotency-Key": f"k-{uuid.uuid4().hex}"}
-
-
-def ok(response: Any) -> Any:
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def rows(text: str) -> list[list[str]]:

@@ -11,8 +11,8 @@ import pytest
 
 from punchcard.service_layer import risk
 from punchcard.service_layer.loyalty.facade import Loyalty
+from tests.http.answers import fresh, ok, problem
 from tests.http.conftest import Caller, KeyFactory
-from tests.http.test_reports import fresh, ok, problem
 
 
 def with_risk(admin: Caller, **rules: int) -> None:
