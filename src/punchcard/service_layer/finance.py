@@ -76,19 +76,30 @@ def liability_now(
         w.programme(tenant)
         store = FinanceStore(w.connection)
         lots, held = store.open_lots(tenant), store.held(tenant)
-        redeemed, expired = store.fates(tenant)
+        fates = store.fates(tenant)
         now = w.now
     method = "given"
     if expected_redemption_bp is None:
-        estimate = estimated_rate_bp(0, redeemed, expired)
-        expected_redemption_bp = 10_000 if estimate is None else estimate
-        method = (
-            "no points redeemed or expired yet: 100% assumed" if estimate is None
-            else f"history: {redeemed:,} points redeemed / ({redeemed:,} redeemed + "
-                 f"{expired:,} expired)"
-        )  # fmt: skip
+        expected_redemption_bp, method = _from_history(*fates)
     report = liability(lots, now, held=held, expected_redemption_bp=expected_redemption_bp)
     return report, method
+
+
+def estimated_redemption(loyalty: Loyalty, tenant: str) -> tuple[int, str]:
+    """The expected ultimate redemption rate in basis points, estimated from the
+    points redeemed against those expired so far, and how it was estimated."""
+    with loyalty.work() as w:
+        w.programme(tenant)
+        fates = FinanceStore(w.connection).fates(tenant)
+    return _from_history(*fates)
+
+
+def _from_history(redeemed: int, expired: int) -> tuple[int, str]:
+    estimate = estimated_rate_bp(0, redeemed, expired)
+    if estimate is None:
+        return 10_000, "no points redeemed or expired yet: 100% assumed"
+    return estimate, (f"history: {redeemed:,} points redeemed / ({redeemed:,} redeemed + "
+                      f"{expired:,} expired)")  # fmt: skip
 
 
 def reconcile_orders(

@@ -238,19 +238,25 @@ class BreakagePeriod(Body):
     expected_redemptions: Annotated[int, Field(gt=0, le=MAX)] | None = None
     """Points expected to be redeemed in all, estimated at the end of this period."""
     expected_rate_bp: Annotated[int, Field(gt=0, le=10_000)] | None = None
-    """Or the same as a rate of the points issued, in basis points."""
+    """Or the same as a rate of the points issued, in basis points. Give neither and
+    the rate is estimated from the tenant's history (``method`` says how)."""
 
     @model_validator(mode="after")
     def _one_expectation(self) -> Self:
-        if (self.expected_redemptions is None) == (self.expected_rate_bp is None):
-            raise ValueError("give exactly one of expected_redemptions and expected_rate_bp")
+        if self.expected_redemptions is not None and self.expected_rate_bp is not None:
+            raise ValueError("give at most one of expected_redemptions and expected_rate_bp")
         return self
 
-    def period(self, issued: int) -> Period:
+    @property
+    def estimated(self) -> bool:
+        return self.expected_redemptions is None and self.expected_rate_bp is None
+
+    def period(self, issued: int, history_bp: int | None = None) -> Period:
         expected = self.expected_redemptions
         if expected is None:
-            assert self.expected_rate_bp is not None
-            expected = (2 * issued * self.expected_rate_bp + 10_000) // 20_000
+            rate = self.expected_rate_bp if self.expected_rate_bp is not None else history_bp
+            assert rate is not None
+            expected = max(1, (2 * issued * rate + 10_000) // 20_000)
         return Period(self.label, self.cumulative_redeemed, expected)
 
 
@@ -261,8 +267,12 @@ class Breakage(Body):
     """Revenue allocated to those points, in minor units."""
     periods: list[BreakagePeriod] = Field(min_length=1, max_length=240)
 
-    def domain(self) -> list[Period]:
-        return [p.period(self.issued) for p in self.periods]
+    @property
+    def needs_history(self) -> bool:
+        return any(p.estimated for p in self.periods)
+
+    def domain(self, history_bp: int | None = None) -> list[Period]:
+        return [p.period(self.issued, history_bp) for p in self.periods]
 
 
 class RecognitionView(View):
@@ -286,9 +296,11 @@ class BreakageView(View):
     recognised: int
     """In all the periods."""
     deferred: int
+    method: str = "given"
+    """How the expected redemptions were chosen: given, or estimated from history."""
 
     @classmethod
-    def of(cls, body: Breakage, recognised: list[Recognition]) -> Self:
+    def of(cls, body: Breakage, recognised: list[Recognition], method: str = "given") -> Self:
         periods = [RecognitionView(
             label=r.label, cumulative_redeemed=r.cumulative_redeemed,
             expected_redemptions=r.expected_redemptions, expected_rate_bp=r.expected_rate_bp,
@@ -296,7 +308,7 @@ class BreakageView(View):
         ) for r in recognised]  # fmt: skip
         total = periods[-1].cumulative_revenue if periods else 0
         return cls(issued=body.issued, allocated=body.allocated, periods=periods,
-                   recognised=total, deferred=body.allocated - total)  # fmt: skip
+                   recognised=total, deferred=body.allocated - total, method=method)  # fmt: skip
 
     def to_csv(self) -> str:
         names = ("label", "cumulative_redeemed", "expected_redemptions", "expected_rate_bp",

@@ -111,13 +111,20 @@ def liability(
 
 
 @router.post("/reports/breakage", response_model=BreakageView, responses=CSV_ANSWER)
-def breakage(body: Breakage, request: Request, caller: Finance, format: Format = None) -> Any:
+def breakage(
+    body: Breakage, request: Request, svc: Svc, caller: Finance, format: Format = None
+) -> Any:
     """Revenue recognised per period under IFRS 15 (B39-B43) / ASC 606 for points
     carrying ``allocated`` revenue: allocated x cumulative redeemed / expected
     redemptions, less what earlier periods recognised. Give each period's
-    expectation as points or as a rate of those issued. A calculation: it reads and
-    writes nothing of the tenant."""
-    view = BreakageView.of(body, recognise(body.issued, body.allocated, body.domain()))
+    expectation as points or as a rate of those issued; a period with neither uses
+    the rate estimated from the tenant's history of redeemed against expired points,
+    and ``method`` shows it. Writes nothing."""
+    history_bp, method = None, "given"
+    if body.needs_history:
+        history_bp, method = finance.estimated_redemption(svc.loyalty, caller.tenant)
+    periods = body.domain(history_bp)
+    view = BreakageView.of(body, recognise(body.issued, body.allocated, periods), method)
     return csv_answer(view.to_csv(), "breakage") if wants_csv(request, format) else view
 
 
