@@ -3,6 +3,8 @@ worked out by hand from it; the finance roles, and bad periods as problems."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,6 +65,18 @@ def test_analytics_of_a_small_programme(key: KeyFactory) -> None:
     assert (report["asset"], report["value_asset"], report["currency"]) == ("PTS", "USD", "USD")
     for role in ("approver", "admin"):
         assert ok(key(role).get(PATH, params=window)) == report
+
+    as_csv = key("auditor").get(PATH, params={**window, "format": "csv"})
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    table = list(csv.reader(io.StringIO(as_csv.text)))
+    assert table[0] == ["section", "key", "figure", "value"]
+    cells = {(row[0], row[1]): row[2:] for row in table[1:]}
+    assert cells[("summary", "issued")] == ["1700", ""]
+    assert cells[("category_points", "gas")] == ["800", ""]
+    assert cells[("campaign", f"gas_extra v{version}")] == ["800", "800"]
+    assert cells[("tier", "")] == ["3", ""]
+    by_accept = key("auditor").get(PATH, params=window, headers={"Accept": "text/csv"})
+    assert by_accept.text == as_csv.text
 
 
 @pytest.mark.parametrize("role", ["ingest", "operator"])

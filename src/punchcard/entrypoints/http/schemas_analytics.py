@@ -10,6 +10,7 @@ from typing import Self
 
 from punchcard.domain.finance.analytics import Analytics
 from punchcard.entrypoints.http.schemas_admin import View
+from punchcard.entrypoints.http.schemas_finance import table
 
 
 class DayView(View):
@@ -98,3 +99,26 @@ class AnalyticsView(View):
                                     earns=c.earns, points=c.points, value=c.value)
                        for c in report.campaigns],
         )  # fmt: skip
+
+    def to_csv(self) -> str:
+        """One long table: ``section, key, figure, value`` (summary figures, then each
+        day, tier, category and campaign), so a spreadsheet can pivot it."""
+        rows: list[tuple[object, ...]] = [("section", "key", "figure", "value")]
+        for name in ("issued", "redeemed", "redemption_rate_bp", "members", "active_members",
+                     "active_bp", "orders", "spend", "unitemised_orders", "purchase_points",
+                     "order_level_points"):  # fmt: skip
+            rows.append(("summary", name, getattr(self, name), None))
+        for d in self.days:
+            rows += [
+                ("day_issued", d.day, d.issued, None),
+                ("day_redeemed", d.day, d.redeemed, None),
+            ]
+        rows += [("tier", tier, members, None) for tier, members in self.tiers.items()]
+        for c in self.categories:
+            key = c.category or ""
+            rows.append(("category_points", key, c.points, None))
+            rows.append(("category_spend", key, c.spend, None))
+            rows.append(("category_orders", key, c.orders, None))
+        rows += [("campaign", f"{c.rule} v{c.ruleset_version or '-'}", c.points, c.value)
+                 for c in self.campaigns]  # fmt: skip
+        return table(rows)
