@@ -2,6 +2,8 @@
 
 - PUNCHCARD_DATABASE_URL: any PostgreSQL >= 15; unset, an embedded one is started.
 - PUNCHCARD_PGDATA: data folder of the embedded PostgreSQL (.punchcard/pgdata).
+- PUNCHCARD_KEY_FILE: the vault's local key file (.punchcard/keys.json), made on first
+  use with permissions 0600; back it up apart from the database.
 - PUNCHCARD_POOL_SIZE: most connections the process opens (20).
 - PUNCHCARD_MAX_BACKDATE_DAYS: how far back effective_at may be set (30).
 """
@@ -23,6 +25,7 @@ class ConfigError(ValueError):
 class Settings:
     database_url: str | None = None
     pgdata: Path = Path(".punchcard/pgdata")
+    key_file: Path = Path(".punchcard/keys.json")
     pool_size: int = 20
     max_backdate: timedelta = timedelta(days=30)
 
@@ -32,6 +35,7 @@ class Settings:
         return cls(
             database_url=env.get("PUNCHCARD_DATABASE_URL") or None,
             pgdata=Path(env.get("PUNCHCARD_PGDATA", ".punchcard/pgdata")),
+            key_file=Path(env.get("PUNCHCARD_KEY_FILE") or ".punchcard/keys.json"),
             pool_size=_positive_int(env, "PUNCHCARD_POOL_SIZE", 20),
             max_backdate=timedelta(days=_positive_int(env, "PUNCHCARD_MAX_BACKDATE_DAYS", 30)),
         )

@@ -9,16 +9,25 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from punchcard.adapters.crypto.keyfile import FileKeyProvider
 from punchcard.entrypoints.http.app import create_app
 from punchcard.service_layer.loyalty.facade import Loyalty
+from punchcard.service_layer.privacy import Vault
 from tests.conftest import setup_programme
 
 ALL_ROLES = ("ingest", "operator", "approver", "auditor", "admin")
 
 
 @pytest.fixture(scope="session")
-def client(loyalty: Loyalty) -> Iterator[TestClient]:
-    with TestClient(create_app(loyalty), raise_server_exceptions=False) as test_client:
+def key_provider(tmp_path_factory: pytest.TempPathFactory) -> FileKeyProvider:
+    """The vault's keys, in a key file of the session's own."""
+    return FileKeyProvider(tmp_path_factory.mktemp("keys") / "keys.json")
+
+
+@pytest.fixture(scope="session")
+def client(loyalty: Loyalty, key_provider: FileKeyProvider) -> Iterator[TestClient]:
+    app = create_app(loyalty, Vault(loyalty, key_provider))
+    with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
 

@@ -49,10 +49,12 @@ class World:
     """A submitted ruleset version (another one is published and active)."""
     key_id: str
     programme: dict[str, Any]
+    email: str
+    """The customer's e-mail, in the vault."""
 
     def strings(self) -> list[str]:
         """The ids a stranger's answer must never contain."""
-        return [self.customer, self.other, self.external_ref, self.key_id]
+        return [self.customer, self.other, self.external_ref, self.key_id, self.email]
 
 
 PATH_PARAMETERS: dict[str, Callable[[World], object]] = {
@@ -191,6 +193,14 @@ PROBES: dict[tuple[str, str], Probe] = {
         "customer_id": w.customer,
     }),
     ("GET", "/v1/alerts"): Probe((200, "")),
+    # personal data
+    ("PUT", "/v1/customers/{customer_id}/personal-data"):
+        Probe((404, "unknown_customer"), lambda w: {"name": "Mallory", "email": w.email}),
+    ("GET", "/v1/customers/{customer_id}/personal-data"): Probe((404, "unknown_customer")),
+    ("DELETE", "/v1/customers/{customer_id}/personal-data"): Probe((404, "unknown_customer")),
+    ("GET", "/v1/customers/{customer_id}/export"): Probe((404, "unknown_customer")),
+    ("POST", "/v1/customers:lookup"):
+        Probe((404, "unknown_customer"), lambda w: {"email": w.email}),
 }  # fmt: skip
 
 
@@ -279,12 +289,14 @@ def world(key: KeyFactory, tenant: str) -> World:
     submitted = ok(admin.post("/v1/rulesets", {"document": {**DOUBLE, "name": "next"}}))
     ok(admin.post(f"/v1/rulesets/{submitted['version']}/submit"))
     ok(admin.put(f"/v1/customers/{customer}/attributes", {"attributes": {"birthday_month": 3}}))
+    email = f"{ref}@example.com"
+    ok(admin.put(f"/v1/customers/{customer}/personal-data", {"name": "Ada", "email": email}))
     return World(
         tenant=tenant, customer=customer, other=other, external_ref=ref, order_id=order,
         transaction_id=earned["transaction_id"], hold_id=held["hold_id"],
         adjustment_id=adjustment["id"], review_id=flagged["review_id"],
         version=submitted["version"], key_id=approver.key_id,
-        programme=ok(admin.get("/v1/programme")),
+        programme=ok(admin.get("/v1/programme")), email=email,
     )  # fmt: skip
 
 
@@ -300,8 +312,10 @@ def snapshot(loyalty: Loyalty, owner: Caller, w: World) -> dict[str, Any]:
         f"/v1/customers/{w.customer}/history", "/v1/adjustments", "/v1/rulesets",
         "/v1/rulesets/active", "/v1/programme", "/v1/keys", "/v1/reviews",
         f"/v1/reviews/{w.review_id}", "/v1/monitors", "/v1/alerts",
+        f"/v1/customers/{w.customer}/personal-data",
     )}  # fmt: skip
-    return {"attributes": row[0] if row else None, **reads}
+    found = owner.post("/v1/customers:lookup", {"email": w.email}).json()
+    return {"attributes": row[0] if row else None, "lookup": found, **reads}
 
 
 @pytest.fixture
@@ -339,7 +353,7 @@ def test_another_tenant_reaches_nothing_of_this_one(
 NOBODY = World(
     tenant="nobody", customer="cus_nobody", other="cus_nobody_2", external_ref="shop-nobody",
     order_id="o-nobody", transaction_id=1, hold_id=1, adjustment_id=1, review_id=1, version=1,
-    key_id="key_000000000000", programme={"name": "nobody"},
+    key_id="key_000000000000", programme={"name": "nobody"}, email="nobody@example.com",
 )  # fmt: skip
 
 

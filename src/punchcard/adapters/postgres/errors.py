@@ -9,6 +9,7 @@ import psycopg
 from psycopg import errors as pg
 
 from punchcard.domain import errors
+from punchcard.domain.privacy.personal_data import EmailInUse
 
 _BY_CONSTRAINT: dict[str, type[errors.PunchcardError]] = {
     "balances_no_overdraft": errors.InsufficientFunds,
@@ -28,6 +29,7 @@ _BY_CONSTRAINT: dict[str, type[errors.PunchcardError]] = {
     "adjustments_maker_is_not_checker": errors.MakerCheckerViolation,
     "entries_amount_positive": errors.InvalidAmount,
     "holds_amount_positive": errors.InvalidAmount,
+    "lookup_hashes_unique": EmailInUse,
 }
 
 _TRANSIENT = (pg.DeadlockDetected, pg.SerializationFailure, psycopg.OperationalError)

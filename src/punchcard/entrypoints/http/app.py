@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from punchcard.adapters.crypto.keyfile import FileKeyProvider
+from punchcard.config import Settings
 from punchcard.entrypoints.http import observability, problems
 from punchcard.entrypoints.http.deps import Services
 from punchcard.entrypoints.http.idempotency import Idempotency
@@ -18,6 +20,7 @@ from punchcard.entrypoints.http.ratelimit import RateLimiter
 from punchcard.entrypoints.http.routes import ROUTERS
 from punchcard.service_layer.access import Keys
 from punchcard.service_layer.loyalty.facade import Loyalty
+from punchcard.service_layer.privacy import Vault
 
 DESCRIPTION = """A loyalty-points ledger: purchases, refunds and engagement earn points by
 governed rules; points are held, redeemed, converted, transferred, expired and
@@ -27,13 +30,17 @@ Authenticate with `Authorization: Bearer pc_…`. Send `Idempotency-Key` on writ
 Errors are RFC 9457 problem details with a stable `code`."""
 
 
-def create_app(loyalty: Loyalty) -> FastAPI:
+def create_app(loyalty: Loyalty, vault: Vault | None = None) -> FastAPI:
+    """The app; ``vault`` defaults to one over the key file PUNCHCARD_KEY_FILE names."""
     app = FastAPI(
         title="punchcard", version="0.1.0", description=DESCRIPTION,
         openapi_url="/openapi.json", docs_url="/docs", redoc_url=None,
     )  # fmt: skip
     database = loyalty.ledger.database
-    app.state.services = Services(loyalty, Keys(database), Idempotency(database), RateLimiter())
+    vault = vault or Vault(loyalty, FileKeyProvider(Settings.from_env().key_file))
+    app.state.services = Services(
+        loyalty, Keys(database), Idempotency(database), RateLimiter(), vault
+    )
     app.state.metrics = observability.Metrics()
     problems.install(app)
     observability.install(app, app.state.metrics)

@@ -12,6 +12,7 @@ from punchcard.entrypoints.http.idempotency import Idempotency
 from punchcard.entrypoints.http.ratelimit import RateLimiter
 from punchcard.service_layer.access import Keys
 from punchcard.service_layer.loyalty.facade import Loyalty
+from punchcard.service_layer.privacy import Vault
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class Services:
     keys: Keys
     idempotency: Idempotency
     limiter: RateLimiter
+    vault: Vault
 
 
 def services(request: Request) -> Services:
@@ -58,6 +60,10 @@ FINANCE = (Role.AUDITOR, Role.APPROVER)
 """Who may read the finance reports, monitors and alerts: auditors, the approvers
 (finance and risk) and admins, not customer support (operators) or ingest keys."""
 
+
+SUPPORT = (Role.OPERATOR,)
+"""Who may read, export and erase personal data: operators (customer support) and
+admins; not auditors, approvers or ingest keys."""
 
 Admin = Annotated[Principal, requires()]
 Ingest = Annotated[Principal, requires(Role.INGEST)]

@@ -14,6 +14,7 @@ from punchcard.entrypoints.http.routes import (
     health,
     monitors,
     points,
+    privacy,
     programme,
     reads,
     reports,
@@ -36,4 +37,5 @@ ROUTERS: list[APIRouter] = [
     analytics.router,
     reviews.router,
     monitors.router,
+    privacy.router,
 ]

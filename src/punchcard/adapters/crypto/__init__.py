@@ -1,0 +1,1 @@
+"""Cryptography: AES-256-GCM envelopes, keyed lookup hashes, the local key file."""
