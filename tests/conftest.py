@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -39,17 +41,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_admin_url() -> Iterator[str]:
     url = os.environ.get("PUNCHCARD_TEST_DATABASE_URL")
     if url:
         yield url
         return
-    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "pgdata", delete_on_stop=True)
+    # Not under pytest's basetemp: a second pytest run deletes all but the newest
+    # three basetemps, and with them a running server's data folder.
+    folder = Path(tempfile.mkdtemp(prefix="punchcard-test-pg-"))
+    server = EmbeddedPostgres(folder / "pgdata", delete_on_stop=True)
     server.start()
     try:
         yield server.admin_url()
     finally:
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _admin(url: str, statement: sql.Composed) -> None:
