@@ -13,7 +13,15 @@ import typer
 from punchcard.adapters.postgres.database import Database
 from punchcard.config import Settings
 from punchcard.domain import validation
-from punchcard.entrypoints.cli import admin_cli, analytics_cli, finance_cli, importer, render, rules
+from punchcard.entrypoints.cli import (
+    admin_cli,
+    analytics_cli,
+    finance_cli,
+    importer,
+    privacy_cli,
+    render,
+    rules,
+)
 from punchcard.entrypoints.cli import demo as demo_module
 from punchcard.entrypoints.cli import serve as serve_module
 from punchcard.entrypoints.cli.console import console, moment, one_line_errors
@@ -166,6 +174,7 @@ def demo(
 app.command("expire-points", hidden=True)(expire_points)  # its first name, still accepted
 app.command("explain")(rules.explain)
 app.add_typer(rules.app, name="rules")
+app.add_typer(privacy_cli.app, name="vault")
 importer.register(app)
 serve_module.register(app)
 admin_cli.register(app)
