@@ -24,7 +24,7 @@ from punchcard.domain.errors import InvalidRequest, UnknownAccount
 from punchcard.domain.loyalty import accounts, commands
 from punchcard.domain.loyalty.results import Customer
 from punchcard.domain.model import Entry
-from punchcard.domain.privacy.keys import KeyProvider
+from punchcard.domain.privacy.keys import KeyProvider, Wrapped
 from punchcard.domain.privacy.personal_data import (
     EmailInUse,
     NoPersonalData,
@@ -34,6 +34,7 @@ from punchcard.domain.privacy.personal_data import (
 )
 from punchcard.service_layer.ledger import MAX_PAGE
 from punchcard.service_layer.loyalty.facade import Loyalty
+from punchcard.service_layer.unit_of_work import UnitOfWork
 
 EMAIL = "email"
 REWRAP_BATCH = 500
@@ -72,7 +73,7 @@ class Vault:
         self.loyalty = loyalty
         self.keys = keys
 
-    def _unit(self) -> Any:
+    def _unit(self) -> UnitOfWork:
         return self.loyalty.ledger.unit_of_work()
 
     # -- writing
@@ -84,9 +85,9 @@ class Vault:
             store = VaultStore(uow.connection)
             store.lock(tenant, customer_id)
             _refuse_erased(store, tenant, customer_id)
+            store.share_tenant(tenant)
             wrapped = store.data_key(tenant, customer_id)
             if wrapped is None:
-                store.share_tenant(tenant)
                 dek = envelope.new_key()
                 aad = envelope.key_aad(tenant, customer_id)
                 store.save_key(tenant, customer_id, self.keys.wrap(tenant, dek, aad))
@@ -161,10 +162,11 @@ class Vault:
             store = VaultStore(uow.connection)
             store.exists(tenant, customer_id)
             _refuse_erased(store, tenant, customer_id)
+            store.share_tenant(tenant)
             sealed = store.record(tenant, customer_id)
-        if sealed is None or sealed.key is None:
-            raise NoPersonalData(f"no personal data is stored for customer {customer_id}")
-        dek = self._unwrap(tenant, customer_id, sealed.key)
+            if sealed is None or sealed.key is None:
+                raise NoPersonalData(f"no personal data is stored for customer {customer_id}")
+            dek = self._unwrap(tenant, customer_id, sealed.key)
         plain = envelope.open_(dek, sealed.ciphertext, envelope.data_aad(tenant, customer_id))
         return PersonalData.from_bytes(plain)
 
@@ -244,7 +246,7 @@ class Vault:
 
     # -- keys
 
-    def _unwrap(self, tenant: str, customer_id: str, wrapped: Any) -> bytes:
+    def _unwrap(self, tenant: str, customer_id: str, wrapped: Wrapped) -> bytes:
         return self.keys.unwrap(tenant, wrapped, envelope.key_aad(tenant, customer_id))
 
     def _digest(self, tenant: str, normalized: str) -> bytes:

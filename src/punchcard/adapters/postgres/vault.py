@@ -50,8 +50,9 @@ class VaultStore:
             raise UnknownCustomer(f"customer {customer} is not enrolled in tenant {tenant!r}")
 
     def share_tenant(self, tenant: str) -> None:
-        """Wrapping a new data key takes this (shared) lock, so a rotation that holds
-        it exclusively knows no key is being wrapped with a KEK it is about to retire."""
+        """Using a data key takes this (shared) lock, so a rotation that holds it
+        exclusively knows no key is being wrapped or unwrapped with a KEK it is about
+        to retire."""
         self._conn.execute(query("vault_share_tenant"), {"tenant": tenant})
 
     def hold_tenant(self, tenant: str) -> None:
