@@ -5,6 +5,7 @@ with the books untouched."""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -217,3 +218,24 @@ def test_rotation_rewraps_every_data_key_without_touching_ciphertexts(
             provider.unwrap(tenant, Wrapped(old_kek, before[cid][2]), envelope.key_aad(tenant, cid))
     for n, cid in enumerate(customers):
         assert str(vault.read(tenant, cid).email).startswith(f"c{n}.")
+
+
+def test_a_rotation_racing_writers_loses_no_data_key(
+    loyalty: Loyalty, vault: Vault, provider: FileKeyProvider
+) -> None:
+    tenant = setup_programme(loyalty)
+    customers = [enrolled(loyalty, tenant) for _ in range(24)]
+    for cid in customers[:8]:
+        vault.store(tenant, cid, record(f"{cid}@example.com"))
+
+    def write(cid: str) -> None:
+        vault.store(tenant, cid, record(f"{cid}@example.com"))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        writes = [pool.submit(write, cid) for cid in customers[8:]]
+        rotation = vault.rotate(tenant, batch=1)
+        for done in writes:
+            done.result()
+    assert provider.kek_ids(tenant) == [rotation.kek_id]
+    for cid in customers:
+        assert vault.read(tenant, cid).email == f"{cid}@example.com"

@@ -105,3 +105,13 @@ def test_rotation_rewraps_and_the_old_kek_no_longer_unwraps(tmp_path: Path) -> N
         envelope.open_(old_kek, new.blob, b"ctx\x00" + new_id.encode())
     with pytest.raises(KeyUnavailable):
         provider.unwrap("acme", Wrapped("kek_unknown", new.blob), b"ctx")
+
+
+def test_a_damaged_key_file_is_a_typed_error(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text("{not json")
+    with pytest.raises(KeyUnavailable, match="not a punchcard key file"):
+        FileKeyProvider(path).current("acme")
+    path.write_text('{"something": "else"}')
+    with pytest.raises(KeyUnavailable, match="not a punchcard key file"):
+        FileKeyProvider(path).lookup_secret("acme")

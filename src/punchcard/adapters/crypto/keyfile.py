@@ -119,11 +119,12 @@ class FileKeyProvider:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
-        except OSError as exc:
-            raise KeyUnavailable(
-                f"the key file {self.path} cannot be read: {exc.strerror}"
-            ) from None
-        document: dict[str, Any] = json.loads(text)["tenants"]
+        except OSError as exc:  # the path stays in the server's logs, not in answers
+            raise KeyUnavailable(f"the vault's key file cannot be read ({exc.strerror})") from exc
+        try:
+            document: dict[str, Any] = json.loads(text)["tenants"]
+        except (ValueError, KeyError, TypeError):
+            raise KeyUnavailable("the vault's key file is not a punchcard key file") from None
         return document
 
     def _write(self, tenants: dict[str, Any]) -> None:
