@@ -86,21 +86,22 @@ def detect(path: Path, given: str | None) -> Format:
     return "csv" if given == "csv" else "jsonl"
 
 
-def read(stream: BinaryIO, kind: Format, *, start: int = 0) -> Iterator[Line]:
-    """The events from byte ``start`` on (0, or an ``end`` this function gave before)."""
+def read(stream: BinaryIO, kind: Format, *, start: int = 0, line: int = 0) -> Iterator[Line]:
+    """The events from byte ``start`` on: 0, or the ``end`` of a ``Line`` this function
+    gave before, whose ``number`` is ``line``. The stream seeks there, so a resumed
+    import does not read again what it has done."""
     if kind == "csv":
-        yield from _csv(stream, start)
+        yield from _csv(stream, start, line)
     else:
-        yield from _jsonl(stream, start)
+        yield from _jsonl(stream, start, line)
 
 
-def _jsonl(stream: BinaryIO, start: int) -> Iterator[Line]:
-    offset, number = 0, 0
+def _jsonl(stream: BinaryIO, start: int, line: int) -> Iterator[Line]:
+    stream.seek(start)
+    offset, number = start, line
     for raw in stream:
         number += 1
         offset += len(raw)
-        if offset <= start:
-            continue
         text = raw.strip()
         if not text or text.startswith(b"#"):
             continue
@@ -110,7 +111,7 @@ def _jsonl(stream: BinaryIO, start: int) -> Iterator[Line]:
         yield _parsed(number, offset, text)
 
 
-def _csv(stream: BinaryIO, start: int) -> Iterator[Line]:
+def _csv(stream: BinaryIO, start: int, line: int) -> Iterator[Line]:
     consumed = [0, 0]  # bytes and physical lines handed to the csv reader so far
 
     def lines() -> Iterator[str]:
@@ -132,6 +133,9 @@ def _csv(stream: BinaryIO, start: int) -> Iterator[Line]:
     columns = [name.strip() for name in header]
     if "type" not in columns:
         raise InvalidRequest("line 1: the CSV header names no 'type' column")
+    if start > consumed[0]:  # past the header: the reader pulls its next line from here
+        stream.seek(start)
+        consumed[:] = [start, line]
     while True:
         try:
             row = next(rows)
@@ -140,7 +144,7 @@ def _csv(stream: BinaryIO, start: int) -> Iterator[Line]:
         except csv.Error as exc:
             raise InvalidRequest(f"line {consumed[1]}: not CSV: {exc}") from None
         number, offset = consumed[1], consumed[0]
-        if offset <= start or not any(cell.strip() for cell in row):
+        if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(columns):
             yield Line(number, offset, error=_at(number, f"{len(row)} cells, the header has "

@@ -152,7 +152,7 @@ def run_import(
     if progress is not None:
         task = progress.add_task("importing", total=path.stat().st_size, completed=state.offset)
     with path.open("rb") as stream:
-        lines = event_files.read(stream, kind, start=state.offset)
+        lines = event_files.read(stream, kind, start=state.offset, line=state.line)
         for chunk in _chunks(lines, batch_size):
             outcomes = batch.ingest(loyalty, _commands(loyalty, tenant, chunk), workers=workers)
             seen += len(chunk)
