@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from punchcard.adapters.crypto.keyfile import FileKeyProvider
 from punchcard.config import Settings
+from punchcard.entrypoints.console.app import create_console
 from punchcard.entrypoints.http import observability, problems
 from punchcard.entrypoints.http.deps import Services
 from punchcard.entrypoints.http.idempotency import Idempotency
@@ -46,4 +47,6 @@ def create_app(loyalty: Loyalty, vault: Vault | None = None) -> FastAPI:
     observability.install(app, app.state.metrics)
     for router in ROUTERS:
         app.include_router(router)
+    # The operator console: HTML pages over the same services, at /console.
+    app.mount("/console", create_console(app.state.services))
     return app
