@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-db lint format bench clean
+.PHONY: install browser-deps run test test-db lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "punchcard needs Python >= 3.11, found " + sys.version.split()[0])'
@@ -23,11 +23,21 @@ PORT ?= 8000
 run: install
 	$(BIN)/punchcard serve --demo --port $(PORT)
 
-test: install
+# The console's browser tests drive the Debian Chromium (tests/browser). Install it
+# when it is missing and we can (root, with apt-get); never fail the build over it:
+# without /usr/bin/chromium those tests skip and say why.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium for the console's browser tests"; \
+		( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ) \
+			>/dev/null 2>&1 || echo "could not install chromium: the browser tests will skip"; \
+	fi
+
+test: install browser-deps
 	$(BIN)/python -m pytest
 
 # Only the tests that talk to PostgreSQL; .ci/run uses it against a stock server.
-test-db: install
+test-db: install browser-deps
 	$(BIN)/python -m pytest -m db
 
 lint: install
