@@ -176,3 +176,23 @@ def test_approving_ones_own_adjustment_is_a_page_naming_the_rule(
     unknown = client.post("/console/approvals/adjustments/999999999",
                           data={"decision": "approve", "csrf": csrf})  # fmt: skip
     assert unknown.status_code == 404
+
+
+def test_an_operator_voids_a_hold_and_exports_the_customer(
+    client: TestClient, app: FastAPI, loyalty: Loyalty, shop: Shop
+) -> None:
+    loyalty.earn_purchase(shop.tenant, shop.customer_id, order_id="o-big", amount=60_000,
+                          currency="USD")  # fmt: skip
+    hold = loyalty.authorize(shop.tenant, shop.customer_id, option="product", points=500,
+                             idempotency_key="hold-1")  # fmt: skip
+    assert loyalty.balance(shop.tenant, shop.customer_id).held == 500
+    csrf = signed(client, app, shop.tenant, "operator")
+    form = {"hold_id": str(hold.hold_id), "idempotency_key": "void-1", "csrf": csrf}
+    answer = client.post(f"/console/customers/{shop.customer_id}/void", data=form)
+    assert "Hold voided" in answer.text
+    assert loyalty.balance(shop.tenant, shop.customer_id).held == 0
+    again = client.post(f"/console/customers/{shop.customer_id}/void", data=form)
+    assert again.status_code == 200  # the same form twice replays, never a second void
+    export = client.get(f"/console/customers/{shop.customer_id}/export.json")
+    assert export.headers["content-disposition"].startswith("attachment")
+    assert export.json()["customer"]["external_ref"] == shop.external_ref

@@ -21,7 +21,7 @@ def _say(line: str = "") -> None:
 def _banner(base: str, access: serving.DemoAccess | None, interval: float | None) -> None:
     _say(f"punchcard API on {base}")
     _say(f"API docs: {base}/docs   (OpenAPI: {base}/openapi.json)")
-    _say(f"console: {base}/console/   (sign in with an operator, approver, auditor or admin key)")
+    _say(f"console: {base}/console/   (sign in with an operator, approver or auditor API key)")
     if access is not None:
         refs = ", ".join(f"{c.id} ({c.external_ref})" for c in access.customers)
         _say(f'demo tenant "{access.tenant}": the default programme, ruleset '
