@@ -51,10 +51,11 @@ CREATE TABLE bench.balances (tenant text, account bigint, balance bigint NOT NUL
     version bigint NOT NULL, PRIMARY KEY (tenant, account));
 CREATE TABLE bench.lots (tenant text, id bigint GENERATED ALWAYS AS IDENTITY, customer bigint,
     amount bigint, remaining bigint, expires_at timestamptz, PRIMARY KEY (tenant, id));
-INSERT INTO bench.balances SELECT 't', n, 0, 0 FROM generate_series(0, {customers}) n;
+INSERT INTO bench.balances SELECT 't', n, 0, 0 FROM generate_series(-32, {customers}) n;
 """
 
 EARN = """\\set c random(1, {customers})
+\\set s random(1, 32)
 BEGIN;
 INSERT INTO bench.operations VALUES ('t', 'k' || :client_id || '-' || nextval('bench.ids'), '{{}}');
 INSERT INTO bench.transactions (tenant, id, key, metadata)
@@ -67,20 +68,25 @@ INSERT INTO bench.lots (tenant, customer, amount, remaining, expires_at)
   VALUES ('t', :c, 125, 125, now() + interval '2 years');
 {shared}COMMIT;
 """
-SHARED = (
-    "UPDATE bench.balances SET balance = balance - 125, version = version + 1\n"
-    "  WHERE tenant = 't' AND account = 0;\n"
-)
+SHARED = {
+    "": "",
+    "shared": "UPDATE bench.balances SET balance = balance - 125, version = version + 1\n"
+    "  WHERE tenant = 't' AND account = 0;\n",
+    # What the engine does with its issuance account: a random one of 32 slot rows.
+    "slotted": "UPDATE bench.balances SET balance = balance - 125, version = version + 1\n"
+    "  WHERE tenant = 't' AND account = -:s;\n",
+}
 
 
-def pgbench(url: str, clients: int, seconds: int, shared: bool) -> float:
-    script = EARN.format(customers=CUSTOMERS, shared=SHARED if shared else "")
+def pgbench(url: str, clients: int, seconds: float, shared: str = "") -> float:
+    """Earns/s of the plain script, or with the ``shared`` or ``slotted`` issuance row."""
+    script = EARN.format(customers=CUSTOMERS, shared=SHARED[shared])
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(script)
     try:
         found = subprocess.run(  # noqa: S603 - the wheel's own binary
             [str(PGBENCH / "pginstall/bin/pgbench"), "-n", "-f", handle.name, "-c",
-             str(clients), "-j", str(min(clients, 4)), "-T", str(seconds), url],
+             str(clients), "-j", str(min(clients, 4)), "-T", str(max(1, round(seconds))), url],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
     finally:
@@ -90,10 +96,10 @@ def pgbench(url: str, clients: int, seconds: int, shared: bool) -> float:
     return float(match.group(1))
 
 
-def engine(loyalty: Loyalty, clients: int, seconds: int) -> dict[str, float]:
+def engine(loyalty: Loyalty, clients: int, seconds: float) -> dict[str, float]:
     tenant = f"bench-{clients}-{os.getpid()}"
     customers = setup(loyalty, tenant, 1_000)
-    work = purchases(tenant, customers, 200_000)
+    work = purchases(tenant, customers, int(seconds * 3_000))
     latencies: list[list[float]] = [[] for _ in range(clients)]
     stop = time.perf_counter() + seconds
 
@@ -118,15 +124,21 @@ def engine(loyalty: Loyalty, clients: int, seconds: int) -> dict[str, float]:
             "p99_ms": cuts[98] * 1000}  # fmt: skip
 
 
-def measure(url: str, seconds: int) -> dict[str, object]:
+def measure(
+    url: str, seconds: float, clients_: tuple[int, ...] = CLIENTS, *, slotted: bool = False
+) -> dict[str, object]:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql.SQL(SCHEMA).format(customers=sql.Literal(CUSTOMERS)))
     figures: dict[str, object] = {}
-    for clients in CLIENTS:
-        figures[f"pgbench c{clients}"] = pgbench(url, clients, seconds, shared=False)
-        figures[f"pgbench shared c{clients}"] = pgbench(url, clients, seconds, shared=True)
+    for clients in clients_:
+        figures[f"pgbench c{clients}"] = pgbench(url, clients, seconds)
+        figures[f"pgbench shared c{clients}"] = pgbench(url, clients, seconds, "shared")
+    if slotted:
+        figures[f"pgbench slotted c{max(clients_)}"] = pgbench(
+            url, max(clients_), seconds, "slotted"
+        )
     with Loyalty.open(Settings(database_url=url, pool_size=20)) as loyalty:
-        for clients in CLIENTS:
+        for clients in clients_:
             figures[f"engine c{clients}"] = engine(loyalty, clients, seconds)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA bench CASCADE")
