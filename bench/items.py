@@ -104,6 +104,11 @@ def http(url: str, server: Server, profile: Profile, report: Report) -> None:
     with Loyalty.open(Settings(database_url=url, pool_size=4)) as loyalty:
         customers = setup(loyalty, tenant, 1_000)
         token = key(loyalty.ledger.database, tenant, "ingest")
+    warm = [
+        http_load.request("POST", "/v1/events", token, e)
+        for e in batch_ingest.events(customers, 100, f"warm-{os.getpid()}")
+    ]
+    http_load.closed_loop(server.host, server.port, warm.__getitem__, count=len(warm))
     found: dict[str, Any] = {}
     runs = [(f"{rate:,}/s", float(rate)) for rate in HTTP_RATES]
     runs.append(("saturation", profile.saturation_rate))
