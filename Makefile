@@ -49,13 +49,15 @@ format: install
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-# Benchmarks (not part of make test): rule evaluations per second per core; earns
-# against raw PostgreSQL (pgbench) in the same run; events one at a time against
-# the batch path (engine and HTTP).
+# Benchmarks (not part of make test): every item of issue 6 against raw PostgreSQL
+# in one run, one table of figures, targets and ratios, and the same as JSON in
+# bench/results/latest.json (docs/performance.md). bench is the quick profile
+# (under 5 minutes on 2 cores); bench-long the issue's sizes (hours).
 bench: install
-	$(BIN)/python -m bench.rules_eval
-	$(BIN)/python -m bench.baseline
-	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench --profile quick
+
+bench-long: install
+	$(BIN)/python -m bench --profile long
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,9 @@ The baseline is pgbench (shipped in the pgserver wheel) running a script that do
 the row work of one earn on plain tables with the same keys: an idempotency row,
 a transaction row, two postings, an update of the customer's balance row and a
 lot row, in one transaction with ``synchronous_commit`` on; and the same script
-plus an update of one shared issuance row, to show what a hot row costs. The
+plus an update of one shared issuance row, to show what a hot row costs (and, for
+``make bench``, of a random one of 32 slot rows, which is how the engine spreads
+its issuance account). The
 engine figure is ``earn`` of a purchase with line items, rated by the seed
 ruleset, through the Python API from 1, 4 and 16 threads. Both run on the same
 PostgreSQL: the embedded one (a throwaway data folder), or PUNCHCARD_DATABASE_URL.
@@ -15,6 +17,7 @@ PostgreSQL: the embedded one (a throwaway data folder), or PUNCHCARD_DATABASE_UR
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -36,7 +39,9 @@ from punchcard.service_layer.loyalty.facade import Loyalty
 
 CLIENTS = (1, 4, 16)
 CUSTOMERS = 10_000
-PGBENCH = Path(__file__).resolve().parents[1] / ".venv/lib/python3.11/site-packages/pgserver"
+_PGSERVER = importlib.util.find_spec("pgserver")
+assert _PGSERVER is not None and _PGSERVER.origin is not None, "pgserver is a dependency"
+PGBENCH = Path(_PGSERVER.origin).parent  # the wheel ships pginstall/bin/pgbench
 
 SCHEMA = """
 DROP SCHEMA IF EXISTS bench CASCADE;
