@@ -40,7 +40,8 @@ from punchcard.service_layer.loyalty.facade import Loyalty
 CLIENTS = (1, 4, 16)
 CUSTOMERS = 10_000
 _PGSERVER = importlib.util.find_spec("pgserver")
-assert _PGSERVER is not None and _PGSERVER.origin is not None, "pgserver is a dependency"
+assert _PGSERVER is not None, "pgserver is a dependency"
+assert _PGSERVER.origin is not None
 PGBENCH = Path(_PGSERVER.origin).parent  # the wheel ships pginstall/bin/pgbench
 
 SCHEMA = """
