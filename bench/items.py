@@ -84,7 +84,7 @@ def baseline(url: str, profile: Profile, report: Report) -> None:
             Figure("2 engine", f"earns/s, {clients} connections", run["rate"], "/s"),
             Figure(
                 "2 engine",
-                f"  p50 / p95 / p99 at {clients}: p95",
+                f"  p95 at {clients} connections",
                 run["p95_ms"],
                 "ms",
                 note=f"p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms",
