@@ -9,13 +9,14 @@ without one. Everything measured, targeted or not, also goes into the JSON's
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from bench import baseline as pgbaseline
 from bench import batch_ingest, http_load, loader, profiles, rules_eval
 from bench import contention as hot
 from bench import reads as reading
-from bench.harness import Server, key
+from bench.harness import Server, key, percentiles
 from bench.ingest import setup
 from bench.profiles import Profile
 from bench.report import Figure, Report
@@ -109,7 +110,16 @@ def http(url: str, server: Server, profile: Profile, report: Report) -> None:
         for e in batch_ingest.events(customers, 100, f"warm-{os.getpid()}")
     ]
     http_load.closed_loop(server.host, server.port, warm.__getitem__, count=len(warm))
-    found: dict[str, Any] = {}
+    found: dict[str, Any] = {"floor": _floor(server)}
+    report.add(
+        Figure(
+            "3 http",
+            "floor: GET /healthz on one connection, p50",
+            found["floor"]["p50_ms"],
+            "ms",
+            note=f"load generator CPU {found['floor']['client_cpu_us']:.0f} µs/request",
+        ),
+    )
     runs = [(f"{rate:,}/s", float(rate)) for rate in HTTP_RATES]
     runs.append(("saturation", profile.saturation_rate))
     for name, rate in runs:
@@ -158,6 +168,15 @@ def http(url: str, server: Server, profile: Profile, report: Report) -> None:
             ),
         )
     report.details["3 http"] = found
+
+
+def _floor(server: Server, count: int = 1_000) -> dict[str, float]:
+    """What any request costs (routing, middleware, logging), and what the client costs."""
+    probe = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    cpu = time.process_time()
+    outcome = http_load.closed_loop(server.host, server.port, lambda _: probe, count=count)
+    client = (time.process_time() - cpu) / count * 1e6
+    return percentiles(outcome.latencies) | {"client_cpu_us": client}
 
 
 def contention(url: str, profile: Profile, report: Report) -> None:
