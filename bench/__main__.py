@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from bench import profiles
-from bench.harness import Server, database
+from bench.harness import Server, database, postgres_settings
 from bench.profiles import Profile
 from bench.report import Report
 
@@ -54,6 +54,7 @@ def run(profile: Profile, only: set[int], report: Report) -> None:
     if 6 in only:
         items.rules(profile, report)
     with database() as url:
+        report.details["postgres"] = postgres_settings(url)
         if only & {1, 2}:
             items.baseline(url, profile, report)
         if 4 in only:

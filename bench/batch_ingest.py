@@ -123,7 +123,7 @@ def counts(conn: psycopg.Connection[Any], tenant: str, tables: list[str]) -> dic
 
 
 def copy_rate(
-    url: str, tenant: str, written: dict[str, int], events: int, folder: Path
+    url: str, tenant: str, written: dict[str, int], count: int, folder: Path
 ) -> dict[str, Any]:
     """COPY the tenant's rows of the ``written`` tables into same-shaped staging tables."""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -152,7 +152,7 @@ def copy_rate(
         conn.autocommit = True
         conn.execute("DROP SCHEMA bench_copy CASCADE")
     return {"rows": sum(written.values()), "tables": written, "seconds": seconds,
-            "events_per_s": events / seconds}  # fmt: skip
+            "events_per_s": count / seconds}  # fmt: skip
 
 
 def measure(url: str, server: Server, events_: int, small: int) -> dict[str, Any]:

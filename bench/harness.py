@@ -52,6 +52,20 @@ def _check_durability(url: str) -> None:
                 raise SystemExit(f"bench: {setting} is {row and row[0]}; it must be on")
 
 
+SETTINGS = ("server_version", "synchronous_commit", "fsync", "shared_buffers", "max_connections",
+            "wal_level", "max_wal_size")  # fmt: skip
+
+
+def postgres_settings(url: str) -> dict[str, str]:
+    """The settings that decide the figures, for the JSON."""
+    found = {}
+    with psycopg.connect(url) as conn:
+        for name in SETTINGS:
+            row = conn.execute("SELECT current_setting(%s)", (name,)).fetchone()
+            found[name] = str(row[0]) if row else ""
+    return found
+
+
 def key(database_: Database, tenant: str, *roles: str) -> str:
     """A new API key of ``tenant`` with ``roles`` and a rate limit no bench reaches."""
     _, token = Keys(database_).create(
