@@ -6,6 +6,8 @@
   use with permissions 0600; back it up apart from the database.
 - PUNCHCARD_POOL_SIZE: most connections the process opens (20).
 - PUNCHCARD_MAX_BACKDATE_DAYS: how far back effective_at may be set (30).
+- PUNCHCARD_EXPIRY_WARNING_DAYS: how long before expiry points.expiring_soon is sent (30).
+- PUNCHCARD_NATS_URL: a NATS server with JetStream; set, events are also published there.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class Settings:
     key_file: Path = Path(".punchcard/keys.json")
     pool_size: int = 20
     max_backdate: timedelta = timedelta(days=30)
+    expiry_warning: timedelta = timedelta(days=30)
+    nats_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -38,6 +42,8 @@ class Settings:
             key_file=Path(env.get("PUNCHCARD_KEY_FILE") or ".punchcard/keys.json"),
             pool_size=_positive_int(env, "PUNCHCARD_POOL_SIZE", 20),
             max_backdate=timedelta(days=_positive_int(env, "PUNCHCARD_MAX_BACKDATE_DAYS", 30)),
+            expiry_warning=timedelta(days=_positive_int(env, "PUNCHCARD_EXPIRY_WARNING_DAYS", 30)),
+            nats_url=env.get("PUNCHCARD_NATS_URL") or None,
         )
 
 

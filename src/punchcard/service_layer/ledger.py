@@ -55,8 +55,11 @@ class Ledger:
         *,
         clock: Callable[[], datetime] = utc_now,
         max_backdate: timedelta = timedelta(days=30),
+        settings: Settings | None = None,
     ) -> None:
         self.database = database
+        self.settings = settings or Settings()
+        """What the ledger was opened with (the workers read their settings here)."""
         self.clock = clock
         self._max_backdate = max_backdate
         self._catalog = Catalog()
@@ -67,7 +70,7 @@ class Ledger:
         database = Database.open(settings)
         if migrate:
             database.migrate()
-        return cls(database, max_backdate=settings.max_backdate)
+        return cls(database, max_backdate=settings.max_backdate, settings=settings)
 
     def close(self) -> None:
         self.database.close()

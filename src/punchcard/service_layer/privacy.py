@@ -18,8 +18,9 @@ from typing import Any
 
 from punchcard.adapters.crypto import envelope
 from punchcard.adapters.postgres.errors import translated
+from punchcard.adapters.postgres.outbox import Outbox
 from punchcard.adapters.postgres.vault import Erasure, VaultStore
-from punchcard.domain import validation
+from punchcard.domain import events, validation
 from punchcard.domain.errors import InvalidRequest, UnknownAccount
 from punchcard.domain.loyalty import accounts, commands
 from punchcard.domain.loyalty.results import Customer
@@ -118,6 +119,9 @@ class Vault:
             done = store.erasure(tenant, customer_id)
             if done is None:
                 done = store.erase(tenant, customer_id, self.loyalty.now(), by)
+                Outbox(uow.connection).add(tenant, [events.customer_event(
+                    events.CUSTOMER_ERASED, customer_id, erased_at=done.erased_at.isoformat(),
+                )])  # fmt: skip
                 uow.commit()
         return done
 

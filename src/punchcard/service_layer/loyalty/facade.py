@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Self
 
 from punchcard.adapters.postgres.loyalty.programmes import ProgrammeCache
+from punchcard.adapters.postgres.outbox import StoredEvent
 from punchcard.config import Settings
 from punchcard.domain.loyalty import commands
 from punchcard.domain.loyalty.commands import Direction, Engagement, LineItem, Purchase
@@ -285,6 +286,28 @@ class Loyalty:
         with self.work() as w:
             return w.adjustments.pending(tenant, limit)
 
+    # -- events
+
+    def events(
+        self,
+        tenant: str,
+        *,
+        type_: str | None = None,
+        customer_id: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> list[StoredEvent]:
+        """The tenant's outbox events, newest first (``before``: a position to page from)."""
+        with self.work() as w:
+            w.programme(tenant)
+            return w.outbox.recent(
+                tenant, type_=type_, subject=customer_id, before=before, limit=limit
+            )
+
+    def event(self, tenant: str, event_id: str) -> StoredEvent | None:
+        with self.work() as w:
+            return w.outbox.get(tenant, event_id)
+
     # -- scheduled work
 
     def activate_pending(self) -> SweepReport:
@@ -301,6 +324,12 @@ class Loyalty:
         self, tenant: str, *, within: timedelta, as_of: datetime | None = None, limit: int = 1000
     ) -> list[ExpiringPoints]:
         return sweeps.expiring(self, tenant, within=within, as_of=as_of, limit=limit)
+
+    def warn_expiring(
+        self, tenant: str, *, within: timedelta, as_of: datetime | None = None
+    ) -> int:
+        """Emit points.expiring_soon for points expiring within ``within`` (each lot once)."""
+        return sweeps.warn_expiring(self, tenant, within=within, as_of=as_of)
 
     # -- rules
 

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from punchcard.adapters.postgres.loyalty import programmes as programme_store
+from punchcard.domain import events
 from punchcard.domain.errors import ProgrammeChangeRefused, UnknownProgramme
 from punchcard.domain.loyalty import accounts, commands
 from punchcard.domain.loyalty.programme import NegativeBalancePolicy, Programme
@@ -83,7 +84,10 @@ def enroll(loyalty: Loyalty, tenant: str, external_ref: str) -> Customer:
     commands.reference(external_ref, "external reference")
     with loyalty.work() as w:
         w.programme(tenant)
-        customer = w.customers.enroll(tenant, new_customer_id(), external_ref)
+        new_id = new_customer_id()
+        customer = w.customers.enroll(tenant, new_id, external_ref)
+        if customer.id == new_id:  # not one enrolled before under this reference
+            w.emit(tenant, events.customer_event(events.CUSTOMER_ENROLLED, new_id))
         w.commit()
     return customer
 

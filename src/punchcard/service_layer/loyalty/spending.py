@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from punchcard.adapters.postgres.risk import RiskStore
 from punchcard.domain import commands as ledger_commands
+from punchcard.domain import events
 from punchcard.domain.errors import BelowMinimum, Conflict, InvalidRequest, UnknownRedemptionOption
 from punchcard.domain.loyalty import accounts
 from punchcard.domain.loyalty.commands import Authorize, Capture, Convert, Redeem, Void
@@ -298,6 +299,10 @@ def _expire_authorization(loyalty: Loyalty, tenant: str, hold_id: int) -> bool:
             w, scope, customer_id=auth.customer_id, hold_id=hold_id, points=auth.points,
             transaction_id=voided.id,
         )  # fmt: skip
+        w.emit(tenant, events.customer_event(
+            events.HOLD_EXPIRED, auth.customer_id, hold_id=hold_id, points=auth.points,
+            transaction_id=voided.id,
+        ))  # fmt: skip
         w.commit()
     return True
 

@@ -1,4 +1,4 @@
-"""Scheduled work: activating pending points and expiring lots.
+"""Scheduled work: activating pending points, expiring lots and warning before.
 
 Both run one transaction per customer, under the customer's lock, and both are
 safe to re-run and to run from several workers at once: what they act on is the
@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from punchcard.adapters.postgres.loyalty.warnings import ExpiryWarnings
+from punchcard.domain import events
 from punchcard.domain.commands import CLOCK_SKEW
 from punchcard.domain.errors import InvalidRequest
 from punchcard.domain.loyalty import accounts
@@ -65,6 +67,9 @@ def _activate_customer(loyalty: Loyalty, tenant: str, customer_id: str) -> tuple
             metadata={"operation": "activate", "customer_id": customer_id,
                       "lots": [lot.id for lot in ready]},
         )  # fmt: skip
+        w.emit(tenant, events.customer_event(
+            events.POINTS_ACTIVATED, customer_id, points=amount, lots=[lot.id for lot in ready],
+        ))  # fmt: skip
         w.commit()
     return len(ready), amount
 
@@ -111,11 +116,15 @@ def _expire_customer(
         draws = [Draw(lot.id, lot.remaining) for lot in due]
         movement.take(customer_id, draws, destination=accounts.EXPIRED, reason=DrawReason.EXPIRE)
         key = f"expire:{customer_id}:{scope.customers[customer_id].version}"
-        w.post(
+        txn_id, _ = w.post(
             tenant, key, scope, movement, bump=[customer_id], effective_at=min(as_of, w.now),
             metadata={"operation": "expire", "customer_id": customer_id,
                       "as_of": as_of.isoformat(), "lots": [lot.id for lot in due]},
         )  # fmt: skip
+        w.emit(tenant, events.customer_event(
+            events.POINTS_EXPIRED, customer_id, points=sum(d.amount for d in draws),
+            lots=[lot.id for lot in due], transaction_id=txn_id,
+        ))  # fmt: skip
         w.commit()
     return len(due), sum(d.amount for d in draws)
 
@@ -136,3 +145,36 @@ def expiring(
         start = as_of or w.now
         rows = w.lots.expiring(tenant, start, start + within, limit)
     return [ExpiringPoints(customer, points, first) for customer, points, first in rows]
+
+
+def warn_expiring(
+    loyalty: Loyalty, tenant: str, *, within: timedelta, as_of: datetime | None = None
+) -> int:
+    """One ``points.expiring_soon`` event per customer whose active points expire
+    within ``within``, naming each lot once however often this runs. Returns the
+    number of events written."""
+    if within <= timedelta(0):
+        raise InvalidRequest("the warning window must be positive")
+    sent = 0
+    while True:
+        with loyalty.work() as w:
+            w.programme(tenant)
+            start = as_of or w.now
+            store = ExpiryWarnings(w.connection)
+            rows = store.due(tenant, start, start + within, PAGE)
+            fresh = store.record(tenant, [lot for _, lot, _, _ in rows])
+            by_customer: dict[str, list[tuple[int, int, datetime]]] = {}
+            for customer, lot, remaining, expires in rows:
+                if lot in fresh:
+                    by_customer.setdefault(customer, []).append((lot, remaining, expires))
+            for customer, lots in by_customer.items():
+                w.emit(tenant, events.customer_event(
+                    events.POINTS_EXPIRING_SOON, customer,
+                    points=sum(points for _, points, _ in lots),
+                    first_expiry=min(expires for _, _, expires in lots).isoformat(),
+                    lots=[lot for lot, _, _ in lots],
+                ))  # fmt: skip
+            w.commit()
+        sent += len(by_customer)
+        if len(rows) < PAGE:
+            return sent

@@ -6,7 +6,8 @@
 
 ``run_operation`` is the shape every client-facing operation shares: claim the
 idempotency key first (a replay stops there and returns the stored result),
-do the work, store the result beside the key, commit once.
+do the work, record its events (the outbox), store the result beside the key,
+commit once.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from punchcard.adapters.postgres.loyalty.lots import LotStore
 from punchcard.adapters.postgres.loyalty.operations import OperationLog, Replay
 from punchcard.adapters.postgres.loyalty.orders import OrderStore
 from punchcard.adapters.postgres.loyalty.programmes import ProgrammeCache
+from punchcard.adapters.postgres.outbox import Outbox
 from punchcard.adapters.postgres.rules import RulesStore
 from punchcard.domain import commands as ledger_commands
+from punchcard.domain.events import Event, for_operation
 from punchcard.domain.loyalty import commands
 from punchcard.domain.loyalty.documents import from_document, to_document
 from punchcard.domain.loyalty.movement import CustomerState, Movement
@@ -80,6 +83,7 @@ class LoyaltyWork:
         self.orders = OrderStore(conn)
         self.adjustments = AdjustmentStore(conn)
         self.rules = RulesStore(conn)
+        self.outbox = Outbox(conn)
         return self
 
     def __exit__(
@@ -92,6 +96,10 @@ class LoyaltyWork:
 
     def commit(self) -> None:
         self._uow.commit()
+
+    def emit(self, tenant: str, *events: Event) -> None:
+        """Record events in this operation's transaction (the outbox)."""
+        self.outbox.add(tenant, events)
 
     def programme(self, tenant: str, version: int | None = None) -> Programme:
         return self._programmes.get(self._uow.connection, tenant, version)
@@ -160,6 +168,7 @@ def run_operation(
         if isinstance(claimed, Replay):
             return replay(result_type, claimed.result)
         result = body(w, claimed.id)
+        w.emit(cmd.tenant, *for_operation(cmd, result))
         w.operations.finish(cmd.tenant, claimed.id, to_document(result), w.inputs)
         w.commit()
     return result

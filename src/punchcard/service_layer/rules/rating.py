@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from punchcard.domain import events
 from punchcard.domain.errors import InvalidEvent
 from punchcard.domain.loyalty.commands import Engagement, Purchase
 from punchcard.domain.loyalty.earning import Award, Breakdown, fixed_rate
@@ -156,4 +157,5 @@ def record(
         return None
     change = TierChange(rating.tier, higher, "qualified", measure, at)
     w.rules.change_tier(scope.tenant, customer, change=change)
+    w.emit(scope.tenant, events.tier_changed(customer, change))
     return change

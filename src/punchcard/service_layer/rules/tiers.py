@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from punchcard.domain import events
 from punchcard.domain.errors import InvalidRequest
 from punchcard.domain.loyalty import commands
 from punchcard.domain.loyalty.expiry import add_months
@@ -116,5 +117,6 @@ def _review_one(loyalty: Loyalty, tenant: str, customer_id: str, as_of: datetime
             return False
         change = TierChange(profile.tier, lower, "review", measure, as_of)
         w.rules.change_tier(tenant, customer_id, change=change)
+        w.emit(tenant, events.tier_changed(customer_id, change))
         w.commit()
     return True

@@ -1,0 +1,53 @@
+-- name: add_event
+INSERT INTO outbox (tenant_id, type, subject, data, occurred_at)
+VALUES (%(tenant)s, %(type)s, %(subject)s, %(data)s, coalesce(%(occurred_at)s, now()))
+
+-- name: claim_cursor
+INSERT INTO outbox_cursors (sink) VALUES (%(sink)s) ON CONFLICT (sink) DO NOTHING;
+
+-- name: lock_cursor
+SELECT txid, last_id FROM outbox_cursors WHERE sink = %(sink)s FOR UPDATE SKIP LOCKED
+
+-- name: events_after
+-- Only events of transactions older than any still running: none can appear
+-- behind the cursor later.
+SELECT id, txid, event_id, tenant_id, type, subject, data, occurred_at
+FROM outbox
+WHERE (txid, id) > (%(txid)s::xid8, %(last_id)s)
+  AND txid < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY txid, id
+LIMIT %(limit)s
+
+-- name: advance_cursor
+UPDATE outbox_cursors SET txid = %(txid)s::xid8, last_id = %(last_id)s, updated_at = now()
+WHERE sink = %(sink)s
+
+-- name: event_by_id
+SELECT id, txid, event_id, tenant_id, type, subject, data, occurred_at
+FROM outbox WHERE tenant_id = %(tenant)s AND event_id = %(event_id)s
+
+-- name: events_of_tenant
+SELECT id, txid, event_id, tenant_id, type, subject, data, occurred_at
+FROM outbox
+WHERE tenant_id = %(tenant)s AND id < %(before)s
+  AND (%(type)s::text IS NULL OR type = %(type)s)
+  AND (%(subject)s::text IS NULL OR subject = %(subject)s)
+ORDER BY id DESC
+LIMIT %(limit)s
+
+-- name: lots_to_warn
+-- Active lots expiring within the window that no warning has named yet.
+SELECT l.customer_id, l.id, l.remaining, l.expires_at
+FROM lots l
+WHERE l.tenant_id = %(tenant)s AND l.remaining > 0 AND l.activated_by IS NOT NULL
+  AND l.expires_at > %(start)s AND l.expires_at <= %(until)s
+  AND NOT EXISTS (SELECT 1 FROM expiry_warnings w
+                  WHERE w.tenant_id = l.tenant_id AND w.lot_id = l.id)
+ORDER BY l.customer_id, l.expires_at, l.id
+LIMIT %(limit)s
+
+-- name: record_warnings
+INSERT INTO expiry_warnings (tenant_id, lot_id)
+SELECT %(tenant)s, unnest(%(lots)s::bigint[])
+ON CONFLICT DO NOTHING
+RETURNING lot_id
