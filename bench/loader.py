@@ -192,7 +192,9 @@ def main() -> None:
     parser.add_argument("--tenant", default=f"bench-load-{os.getpid()}")
     parser.add_argument("--checked", action="store_true", help="fire every trigger and FK")
     args = parser.parse_args()
-    url = os.environ["PUNCHCARD_DATABASE_URL"]
+    url = os.environ.get("PUNCHCARD_DATABASE_URL")
+    if not url:
+        raise SystemExit("bench.loader: set PUNCHCARD_DATABASE_URL to the database to load")
     done = load(url, args.tenant, args.customers, args.postings, checked=args.checked,
                 progress=True)  # fmt: skip
     print(f"{done.postings:,} postings for {done.customers:,} customers in {done.seconds:.1f} s"
