@@ -10,6 +10,7 @@ that is what keeps "tenant isolation is tested for every route" true.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,10 +52,15 @@ class World:
     programme: dict[str, Any]
     email: str
     """The customer's e-mail, in the vault."""
+    endpoint_id: str = "whe_nobody"
+    """A webhook endpoint."""
+    event_id: str = "evt_nobody"
+    """An event of the outbox."""
 
     def strings(self) -> list[str]:
         """The ids a stranger's answer must never contain."""
-        return [self.customer, self.other, self.external_ref, self.key_id, self.email]
+        return [self.customer, self.other, self.external_ref, self.key_id, self.email,
+                self.endpoint_id, self.event_id]  # fmt: skip
 
 
 PATH_PARAMETERS: dict[str, Callable[[World], object]] = {
@@ -65,6 +71,8 @@ PATH_PARAMETERS: dict[str, Callable[[World], object]] = {
     "version": lambda w: w.version,
     "transaction_id": lambda w: w.transaction_id,
     "key_id": lambda w: w.key_id,
+    "endpoint_id": lambda w: w.endpoint_id,
+    "event_id": lambda w: w.event_id,
 }
 
 Body = Callable[[World], Any]
@@ -201,6 +209,20 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("GET", "/v1/customers/{customer_id}/export"): Probe((404, "unknown_customer")),
     ("POST", "/v1/customers:lookup"):
         Probe((404, "unknown_customer"), lambda w: {"email": w.email}),
+    # webhooks and the outbox
+    ("POST", "/v1/webhooks/endpoints"):
+        Probe((201, ""), lambda w: {"url": "http://127.0.0.1:9/theirs"}),
+    ("GET", "/v1/webhooks/endpoints"): Probe((200, "")),
+    ("GET", "/v1/webhooks/endpoints/{endpoint_id}"): Probe((404, "unknown_webhook_endpoint")),
+    ("PATCH", "/v1/webhooks/endpoints/{endpoint_id}"):
+        Probe((404, "unknown_webhook_endpoint"), lambda w: {"enabled": False}),
+    ("DELETE", "/v1/webhooks/endpoints/{endpoint_id}"): Probe((404, "unknown_webhook_endpoint")),
+    ("POST", "/v1/webhooks/endpoints/{endpoint_id}:rotate-secret"):
+        Probe((404, "unknown_webhook_endpoint")),
+    ("GET", "/v1/webhooks/endpoints/{endpoint_id}/deliveries"):
+        Probe((404, "unknown_webhook_endpoint")),
+    ("POST", "/v1/webhooks/events/{event_id}:replay"): Probe((404, "unknown_event"), lambda w: {}),
+    ("GET", "/v1/outbox"): Probe((200, "")),
 }  # fmt: skip
 
 
@@ -218,7 +240,7 @@ def v1_routes(client: TestClient) -> set[tuple[str, str]]:
 
 
 def path_parameters(path: str) -> list[str]:
-    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    return re.findall(r"\{([a-z_]+)\}", path)
 
 
 def send(
@@ -291,12 +313,15 @@ def world(key: KeyFactory, tenant: str) -> World:
     ok(admin.put(f"/v1/customers/{customer}/attributes", {"attributes": {"birthday_month": 3}}))
     email = f"{ref}@example.com"
     ok(admin.put(f"/v1/customers/{customer}/personal-data", {"name": "Ada", "email": email}))
+    endpoint = ok(admin.post("/v1/webhooks/endpoints", {"url": "http://127.0.0.1:9/hook"}))
+    event = ok(admin.get("/v1/outbox", params={"type": "points.earned"}))["data"][0]
     return World(
         tenant=tenant, customer=customer, other=other, external_ref=ref, order_id=order,
         transaction_id=earned["transaction_id"], hold_id=held["hold_id"],
         adjustment_id=adjustment["id"], review_id=flagged["review_id"],
         version=submitted["version"], key_id=approver.key_id,
-        programme=ok(admin.get("/v1/programme")), email=email,
+        programme=ok(admin.get("/v1/programme")), email=email, endpoint_id=endpoint["id"],
+        event_id=event["id"],
     )  # fmt: skip
 
 
@@ -312,7 +337,9 @@ def snapshot(loyalty: Loyalty, owner: Caller, w: World) -> dict[str, Any]:
         f"/v1/customers/{w.customer}/history", "/v1/adjustments", "/v1/rulesets",
         "/v1/rulesets/active", "/v1/programme", "/v1/keys", "/v1/reviews",
         f"/v1/reviews/{w.review_id}", "/v1/monitors", "/v1/alerts",
-        f"/v1/customers/{w.customer}/personal-data",
+        f"/v1/customers/{w.customer}/personal-data", "/v1/webhooks/endpoints",
+        f"/v1/webhooks/endpoints/{w.endpoint_id}",
+        f"/v1/webhooks/endpoints/{w.endpoint_id}/deliveries",
     )}  # fmt: skip
     found = owner.post("/v1/customers:lookup", {"email": w.email}).json()
     return {"attributes": row[0] if row else None, "lookup": found, **reads}

@@ -20,6 +20,7 @@ from punchcard.entrypoints.http.routes import (
     reports,
     reviews,
     rulesets,
+    webhooks,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -38,4 +39,5 @@ ROUTERS: list[APIRouter] = [
     reviews.router,
     monitors.router,
     privacy.router,
+    webhooks.router,
 ]
