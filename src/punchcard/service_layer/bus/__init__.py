@@ -1,0 +1,6 @@
+"""The event bus: the outbox published to NATS JetStream, and purchases, refunds and
+engagement consumed from it (docs/events.md)."""
+
+from punchcard.service_layer.bus.publishing import publish_pending
+
+__all__ = ["publish_pending"]
