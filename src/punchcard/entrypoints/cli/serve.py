@@ -1,4 +1,4 @@
-"""``punchcard serve``: the HTTP API, with the scheduled jobs on a thread beside it,
+"""``punchcard serve``: the HTTP API, with the background worker on a thread beside it,
 and with ``--demo`` a tenant to try it on and a key to try it with."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from punchcard.config import Settings
 from punchcard.entrypoints.cli.console import one_line_errors
 from punchcard.entrypoints.http import serve as serving
 from punchcard.entrypoints.http.app import create_app
+from punchcard.entrypoints.worker.runner import Worker
 from punchcard.service_layer.loyalty.facade import Loyalty
 
 
@@ -18,7 +19,7 @@ def _say(line: str = "") -> None:
     typer.echo(line)  # plain, never wrapped: a token or a curl line must copy whole
 
 
-def _banner(base: str, access: serving.DemoAccess | None, interval: float | None) -> None:
+def _banner(base: str, access: serving.DemoAccess | None, worker: Worker | None) -> None:
     _say(f"punchcard API on {base}")
     _say(f"API docs: {base}/docs   (OpenAPI: {base}/openapi.json)")
     _say(f"console: {base}/console/   (sign in with an operator, approver or auditor API key)")
@@ -30,8 +31,8 @@ def _banner(base: str, access: serving.DemoAccess | None, interval: float | None
         first = access.customers[0].id
         _say(f"try: curl -s -H 'Authorization: Bearer {access.token}' "
              f"{base}/v1/customers/{first}")  # fmt: skip
-    sweeps = "off" if interval is None else f"every {interval:g} s"
-    _say(f"background sweeps {sweeps}; logs are JSON lines on stderr; Ctrl-C stops")
+    jobs = "off" if worker is None else f"on ({len(worker.jobs)} scheduled jobs, procrastinate)"
+    _say(f"background worker {jobs}; logs are JSON lines on stderr; Ctrl-C stops")
 
 
 @one_line_errors
@@ -42,17 +43,15 @@ def serve(
         bool,
         typer.Option(help='Set up the "demo" tenant (if missing) and print a new admin key.'),
     ] = False,
-    sweeps: Annotated[
+    worker: Annotated[
         bool,
         typer.Option(
+            "--worker/--no-worker",
             "--sweeps/--no-sweeps",
-            "--workers-sweeps",
-            help="Run the scheduled jobs (activate, expire holds, seal, …) in the background.",
+            help="Run the background worker beside the API: webhook and NATS delivery, "
+            "scheduled expiry and warnings, hold expiry, pending points, sealing.",
         ),
     ] = True,
-    sweep_interval: Annotated[
-        float, typer.Option(min=1, max=86_400, help="Seconds between background sweeps.")
-    ] = serving.SWEEP_INTERVAL,
 ) -> None:
     """Serve the HTTP API (uvicorn) on the embedded PostgreSQL, or PUNCHCARD_DATABASE_URL."""
     sock = serving.listen(host, port)
@@ -63,11 +62,9 @@ def serve(
         with Loyalty.open(Settings.from_env()) as loyalty:
             app = create_app(loyalty)
             access = serving.seed_demo(loyalty, app) if demo else None
-            sweeper = (
-                serving.Sweeper.for_app(loyalty, app, interval=sweep_interval) if sweeps else None
-            )
-            _banner(base, access, sweep_interval if sweeps else None)
-            serving.run(app, sock, sweeper)
+            jobs = serving.worker_for_app(loyalty, app) if worker else None
+            _banner(base, access, jobs)
+            serving.run(app, sock, jobs)
     except KeyboardInterrupt:
         pass
     finally:

@@ -38,7 +38,9 @@ from punchcard.domain.rules.defaults import default_ruleset
 from punchcard.domain.rules.versions import RulesetStatus
 from punchcard.entrypoints.http import observability
 from punchcard.entrypoints.http.deps import Services
-from punchcard.service_layer import risk
+from punchcard.entrypoints.worker import schedule
+from punchcard.entrypoints.worker.runner import Worker
+from punchcard.entrypoints.worker.schedule import Job
 from punchcard.service_layer.loyalty.facade import Loyalty
 
 log = logging.getLogger("punchcard.serve")
@@ -47,11 +49,6 @@ DEMO_TENANT = "demo"
 DEMO_MAKER, DEMO_CHECKER = "demo-marketing", "demo-finance"
 DEMO_CUSTOMERS = ("shop-customer-1", "shop-customer-2", "shop-customer-3")
 SWEEP_INTERVAL = 60.0
-EARNINGS_SCAN_EVERY = 300.0
-"""Seconds between earnings scans: each looks at the last hour, so a customer who
-earns too fast is flagged within minutes, once per clock hour."""
-VERIFY_EVERY = 3600.0
-"""Seconds between scheduled verifications (a full recomputation, so not every sweep)."""
 
 
 class CannotListen(PunchcardError):
@@ -138,22 +135,11 @@ class Sweeper:
     def for_app(
         cls, loyalty: Loyalty, app: FastAPI, *, interval: float = SWEEP_INTERVAL
     ) -> Sweeper:
-        services: Services = app.state.services
-        ledger = loyalty.ledger
-        jobs: dict[str, Callable[[], int]] = {
-            # redemption authorizations before other holds: the loyalty sweep also
-            # gives their points back to the lots they were drawn from
-            "activate_pending": lambda: loyalty.activate_pending().points,
-            "expire_authorizations": loyalty.expire_authorizations,
-            "expire_holds": ledger.expire_holds,
-            "seal": lambda: ledger.seal().sealed,
-            "forget_idempotency_keys": services.idempotency.forget_old,
-            # risk: only tenants with an hourly earnings limit or with monitors cost a query
-            "scan_earnings": every(EARNINGS_SCAN_EVERY, lambda: risk.scan_all_earnings(loyalty)),
-            "check_monitors": lambda: risk.check_all_monitors(loyalty),
-            "verify_and_alert": every(
-                VERIFY_EVERY, lambda: len(risk.verify_and_alert(loyalty)), first_run_due=False
-            ),
+        jobs = {
+            job.name: job.run
+            if job.every <= interval
+            else every(job.every, job.run, first_run_due=job.first_run_due)
+            for job in schedule.jobs(loyalty, app.state.services)
         }
         return cls(jobs, app, interval=interval)
 
@@ -190,6 +176,23 @@ class Sweeper:
         while not self._stop.is_set():
             self.sweep()
             self._stop.wait(self.interval)
+
+
+def worker_for_app(loyalty: Loyalty, app: FastAPI) -> Worker:
+    """The procrastinate worker with every scheduled job, counted in the app's metrics."""
+    registry = app.state.metrics.registry
+    done = Counter("punchcard_job_items", "What each background job did", ["job"],
+                   registry=registry)  # fmt: skip
+    last = Gauge("punchcard_job_last_success", "Unix time each job last succeeded", ["job"],
+                 registry=registry)  # fmt: skip
+
+    def observe(job: Job, count: int, seconds: float) -> None:
+        done.labels(job.name).inc(count)
+        last.labels(job.name).set_to_current_time()
+        if count:
+            log.info("job", extra={"job": job.name, "count": count, "ms": round(seconds * 1e3, 2)})
+
+    return Worker(loyalty, schedule.jobs(loyalty, app.state.services), observe=observe)
 
 
 def every(
@@ -259,7 +262,7 @@ def _plain(record: logging.LogRecord) -> bool:
     return True
 
 
-def run(app: FastAPI, sock: socket.socket, sweeper: Sweeper | None) -> None:
+def run(app: FastAPI, sock: socket.socket, sweeper: Sweeper | Worker | None) -> None:
     """Serve until SIGINT or SIGTERM, then stop the sweeps. Uvicorn finishes the
     requests in flight first; the caller closes the database afterwards.
 

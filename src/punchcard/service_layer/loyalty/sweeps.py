@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from punchcard.adapters.postgres.loyalty import programmes
 from punchcard.adapters.postgres.loyalty.warnings import ExpiryWarnings
 from punchcard.domain import events
 from punchcard.domain.commands import CLOCK_SKEW
@@ -178,3 +179,18 @@ def warn_expiring(
         sent += len(by_customer)
         if len(rows) < PAGE:
             return sent
+
+
+def expire_all(loyalty: Loyalty) -> int:
+    """The scheduled expiry of every programme; the points expired."""
+    return sum(expire(loyalty, tenant).points for tenant in _tenants(loyalty))
+
+
+def warn_all(loyalty: Loyalty, *, within: timedelta) -> int:
+    """Expiry warnings for every programme; the events written."""
+    return sum(warn_expiring(loyalty, tenant, within=within) for tenant in _tenants(loyalty))
+
+
+def _tenants(loyalty: Loyalty) -> list[str]:
+    with loyalty.work() as w:
+        return programmes.tenants(w.connection)

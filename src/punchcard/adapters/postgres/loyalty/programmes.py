@@ -45,3 +45,8 @@ def save(conn: Connection, tenant: str, programme: Programme) -> int:
 def customer_accounts_exist(conn: Connection, tenant: str) -> bool:
     row = conn.execute(query("customer_accounts_exist"), {"tenant": tenant}).fetchone()
     return bool(row and row[0])
+
+
+def tenants(conn: Connection) -> list[str]:
+    """Every tenant that runs a programme (the scheduled jobs go through them)."""
+    return [tenant for (tenant,) in conn.execute(query("programme_tenants"))]

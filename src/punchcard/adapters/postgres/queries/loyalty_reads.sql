@@ -1,5 +1,8 @@
 -- Reads of the loyalty layer.
 
+-- name: programme_tenants
+SELECT DISTINCT tenant_id FROM programmes ORDER BY tenant_id
+
 -- name: programme
 SELECT version, settings FROM programmes WHERE tenant_id = %(tenant)s
 

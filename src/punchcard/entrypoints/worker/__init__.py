@@ -1,0 +1,1 @@
+"""The background worker: scheduled jobs and event delivery, on procrastinate."""
