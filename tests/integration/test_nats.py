@@ -7,18 +7,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import socket
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import nats
 import psycopg
 import pytest
 from nats.aio.msg import Msg
 
+from punchcard.adapters.nats import streams
 from punchcard.adapters.nats.streams import Topology
 from punchcard.adapters.postgres.database import Database
-from punchcard.service_layer.bus import publish_pending
+from punchcard.domain import errors
+from punchcard.service_layer.bus import consuming as consuming_module
+from punchcard.service_layer.bus import publish_pending, run_consumer
 from punchcard.service_layer.ledger import Ledger
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import setup_programme
@@ -133,3 +140,164 @@ def test_an_unreachable_server_moves_nothing(
     with pytest.raises(ConnectionError, match="does not answer"):
         publish_pending(loyalty, url="nats://127.0.0.1:1", topology=topology)
     assert publish_pending(loyalty, url=URL, topology=topology) == 1
+
+
+# -- consuming purchases ----------------------------------------------------------------
+
+
+def send(topology: Topology, tenant: str, body: bytes | dict[str, object]) -> None:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+
+    async def go() -> None:
+        nc = await nats.connect(URL)
+        try:
+            js = nc.jetstream()
+            await streams.ensure_stream(js, topology.ingest_stream, [f"{topology.ingest_prefix}.>"])
+            await js.publish(f"{topology.ingest_prefix}.{tenant}.purchase", data)
+        finally:
+            await nc.close()
+
+    asyncio.run(go())
+
+
+def consumer_state(topology: Topology) -> tuple[int, int]:
+    """(messages waiting, messages delivered but not settled) of the durable consumer."""
+
+    async def go() -> tuple[int, int]:
+        nc = await nats.connect(URL)
+        try:
+            info = await nc.jetstream().consumer_info(topology.ingest_stream, topology.durable)
+            return info.num_pending or 0, info.num_ack_pending or 0
+        finally:
+            await nc.close()
+
+    return asyncio.run(go())
+
+
+@contextlib.contextmanager
+def consuming(loyalty: Loyalty, topology: Topology) -> Iterator[list[BaseException]]:
+    """run_consumer on a thread, as the worker runs it; the errors it died of."""
+    stop = threading.Event()
+    died: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            run_consumer(loyalty, stop, url=URL, topology=topology)
+        except BaseException as exc:
+            died.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    try:
+        yield died
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def purchase(customer: str, order_id: str = "o-1") -> dict[str, object]:
+    return {"type": "purchase", "customer_id": customer, "order_id": order_id,
+            "amount": 42_00, "currency": "USD"}  # fmt: skip
+
+
+def points(loyalty: Loyalty, tenant: str, customer: str) -> int:
+    return loyalty.balance(tenant, customer).available
+
+
+def settled(topology: Topology) -> bool:
+    try:
+        return consumer_state(topology) == (0, 0)
+    except nats.js.errors.NotFoundError:  # the consumer is not made yet
+        return False
+
+
+def test_a_purchase_earns_once_however_often_it_arrives(
+    loyalty: Loyalty, programme_tenant: str, topology: Topology
+) -> None:
+    alice = loyalty.enroll(programme_tenant, "shop-alice").id
+    send(topology, programme_tenant, purchase(alice))
+    with consuming(loyalty, topology) as died:
+        eventually(lambda: points(loyalty, programme_tenant, alice) == 42)
+        send(topology, programme_tenant, purchase(alice))  # the platform sends it again
+        eventually(lambda: settled(topology))
+    assert not died
+    assert points(loyalty, programme_tenant, alice) == 42
+    assert len(loyalty.events(programme_tenant, type_="points.earned")) == 1
+
+
+class Crash(BaseException):
+    """The process dies mid-message (nothing catches a BaseException on the way)."""
+
+
+def test_a_message_is_acked_only_after_commit(
+    loyalty: Loyalty, programme_tenant: str, topology: Topology,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    alice = loyalty.enroll(programme_tenant, "shop-alice").id
+    real = consuming_module.apply
+
+    def dies_before_commit(loyalty_: Loyalty, command: object) -> object:
+        with loyalty_.work():  # the use case's transaction is open, then the process dies
+            raise Crash
+
+    monkeypatch.setattr(consuming_module, "apply", dies_before_commit)
+    send(topology, programme_tenant, purchase(alice))
+    with consuming(loyalty, topology) as died:
+        eventually(lambda: bool(died))
+    assert isinstance(died[0], Crash)
+    assert points(loyalty, programme_tenant, alice) == 0
+    monkeypatch.setattr(consuming_module, "apply", real)
+    with consuming(loyalty, topology) as died:  # a new process, after ack_wait
+        eventually(lambda: points(loyalty, programme_tenant, alice) == 42)
+        eventually(lambda: settled(topology))
+    assert not died
+
+
+def test_a_transient_failure_is_retried(
+    loyalty: Loyalty, programme_tenant: str, topology: Topology,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    alice = loyalty.enroll(programme_tenant, "shop-alice").id
+    real, calls = consuming_module.apply, []
+
+    def deadlocks_once(loyalty_: Loyalty, command: Any) -> Any:
+        calls.append(command)
+        if len(calls) == 1:
+            raise errors.TransientError()
+        return real(loyalty_, command)
+
+    monkeypatch.setattr(consuming_module, "apply", deadlocks_once)
+    send(topology, programme_tenant, purchase(alice))
+    with consuming(loyalty, topology) as died:
+        eventually(lambda: points(loyalty, programme_tenant, alice) == 42)
+        eventually(lambda: settled(topology))
+    assert not died
+    assert len(calls) == 2
+
+
+def test_a_bad_message_is_terminated_and_changes_nothing(
+    loyalty: Loyalty, programme_tenant: str, topology: Topology,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    alice = loyalty.enroll(programme_tenant, "shop-alice").id
+    before = loyalty.events(programme_tenant)
+    send(topology, programme_tenant, b"not json at all: secret-bob@example.com")
+    send(topology, programme_tenant, {**purchase(alice), "amount": "secret-42"})
+    send(topology, programme_tenant, purchase("cus_nobody-here"))
+    with caplog.at_level(logging.WARNING, "punchcard.bus"), consuming(loyalty, topology) as died:
+        eventually(lambda: settled(topology))
+    assert not died
+    assert loyalty.events(programme_tenant) == before
+    assert points(loyalty, programme_tenant, alice) == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "punchcard.bus"]
+    assert len(lines) == 3
+    assert all("terminated" in line for line in lines)
+    assert "secret" not in caplog.text

@@ -22,6 +22,7 @@ from punchcard.entrypoints.cli import (
     render,
     rules,
 )
+from punchcard.entrypoints.cli import consume as consume_module
 from punchcard.entrypoints.cli import demo as demo_module
 from punchcard.entrypoints.cli import serve as serve_module
 from punchcard.entrypoints.cli.console import console, moment, one_line_errors
@@ -177,6 +178,7 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(privacy_cli.app, name="vault")
 importer.register(app)
 serve_module.register(app)
+consume_module.register(app)
 admin_cli.register(app)
 finance_cli.register(app)
 analytics_cli.register(app)
