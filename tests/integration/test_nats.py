@@ -27,6 +27,7 @@ from punchcard.domain import errors
 from punchcard.service_layer.bus import consuming as consuming_module
 from punchcard.service_layer.bus import publish_pending, run_consumer
 from punchcard.service_layer.ledger import Ledger
+from punchcard.service_layer.loyalty import batch
 from punchcard.service_layer.loyalty.facade import Loyalty
 from tests.conftest import setup_programme
 
@@ -242,7 +243,7 @@ def test_a_message_is_acked_only_after_commit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     alice = loyalty.enroll(programme_tenant, "shop-alice").id
-    real = consuming_module.apply
+    real = batch.apply
 
     def dies_before_commit(loyalty_: Loyalty, command: object) -> object:
         with loyalty_.work():  # the use case's transaction is open, then the process dies
@@ -266,7 +267,7 @@ def test_a_transient_failure_is_retried(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     alice = loyalty.enroll(programme_tenant, "shop-alice").id
-    real, calls = consuming_module.apply, []
+    real, calls = batch.apply, []
 
     def deadlocks_once(loyalty_: Loyalty, command: Any) -> Any:
         calls.append(command)
