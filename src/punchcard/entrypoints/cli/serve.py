@@ -3,6 +3,8 @@ and with ``--demo`` a tenant to try it on and a key to try it with."""
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Annotated
 
 import typer
@@ -72,6 +74,31 @@ def serve(
     _say("stopped")
 
 
+@one_line_errors
+def worker() -> None:
+    """Run the background worker alone (more of them scale delivery and the jobs out;
+    each period's run of a job is still done once)."""
+    serving.configure_logging()
+    stopped = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        with Loyalty.open(Settings.from_env()) as loyalty:
+            jobs = serving.worker_for_app(loyalty, create_app(loyalty))
+            jobs.start()
+            _say(f"punchcard worker: {len(jobs.jobs)} scheduled jobs; Ctrl-C stops")
+            try:
+                while not stopped.wait(1.0):
+                    pass
+            except KeyboardInterrupt:
+                pass
+            finally:
+                jobs.stop()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    _say("stopped")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the serve command to the CLI."""
+    """Add the serve and worker commands to the CLI."""
     app.command("serve")(serve)
+    app.command("worker")(worker)
