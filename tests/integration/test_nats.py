@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
+import os
+import signal
 import socket
 import threading
 import time
@@ -19,11 +22,14 @@ import nats
 import psycopg
 import pytest
 from nats.aio.msg import Msg
+from typer.testing import CliRunner
 
 from punchcard.adapters.nats import streams
 from punchcard.adapters.nats.streams import Topology
 from punchcard.adapters.postgres.database import Database
 from punchcard.domain import errors
+from punchcard.entrypoints.cli import consume as consume_cli
+from punchcard.entrypoints.cli.main import app
 from punchcard.service_layer.bus import consuming as consuming_module
 from punchcard.service_layer.bus import publish_pending, run_consumer
 from punchcard.service_layer.ledger import Ledger
@@ -302,3 +308,34 @@ def test_a_bad_message_is_terminated_and_changes_nothing(
     assert len(lines) == 3
     assert all("terminated" in line for line in lines)
     assert "secret" not in caplog.text
+
+
+def test_punchcard_consume_runs_until_sigterm(
+    fresh_database_url: str, topology: Topology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUNCHCARD_DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("PUNCHCARD_NATS_URL", URL)
+    monkeypatch.setattr(
+        consume_cli, "run_consumer", functools.partial(run_consumer, topology=topology)
+    )
+    monkeypatch.setattr(consume_cli, "configure_logging", lambda: None)  # caplog stays usable
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    with Loyalty(Ledger(Database(fresh_database_url, pool_size=2))) as loyalty:
+        tenant = setup_programme(loyalty)
+        alice = loyalty.enroll(tenant, "shop-alice").id
+        send(topology, tenant, purchase(alice))
+
+        def stop_when_earned() -> None:
+            eventually(lambda: points(loyalty, tenant, alice) == 42)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        killer = threading.Thread(target=stop_when_earned, daemon=True)
+        killer.start()
+        try:
+            result = CliRunner().invoke(app, ["consume"])
+        finally:
+            signal.signal(signal.SIGTERM, previous[0])
+            signal.signal(signal.SIGINT, previous[1])
+        killer.join(timeout=10)
+        assert result.exit_code == 0, result.output
+        assert points(loyalty, tenant, alice) == 42

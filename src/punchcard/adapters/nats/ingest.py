@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
+import nats.errors
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 
@@ -64,6 +65,10 @@ async def _consume(url: str, topology: Topology, handler: Handler, stop: threadi
             try:
                 messages = await sub.fetch(FETCH_BATCH, timeout=FETCH_WAIT)
             except TimeoutError:  # nats-py raises its own subclass, or asyncio's
+                continue
+            except nats.errors.Error as exc:  # reconnecting: the client comes back itself
+                log.warning("ingest fetch failed: %s", type(exc).__name__)
+                await asyncio.sleep(FETCH_WAIT)
                 continue
             for msg in messages:
                 await _settle(msg, topology, handler)
