@@ -21,6 +21,7 @@ from punchcard.entrypoints.cli import (
     privacy_cli,
     render,
     rules,
+    webhooks_cli,
 )
 from punchcard.entrypoints.cli import consume as consume_module
 from punchcard.entrypoints.cli import demo as demo_module
@@ -176,6 +177,7 @@ app.command("expire-points", hidden=True)(expire_points)  # its first name, stil
 app.command("explain")(rules.explain)
 app.add_typer(rules.app, name="rules")
 app.add_typer(privacy_cli.app, name="vault")
+app.add_typer(webhooks_cli.app, name="webhooks")
 importer.register(app)
 serve_module.register(app)
 consume_module.register(app)
