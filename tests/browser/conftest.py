@@ -23,12 +23,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from punchcard.adapters.crypto.keyfile import FileKeyProvider
+from punchcard.adapters.postgres.webhooks import Endpoint
+from punchcard.domain import events
 from punchcard.domain.loyalty.programme import default_programme
 from punchcard.domain.rules.defaults import default_ruleset
 from punchcard.entrypoints.http.app import create_app
+from punchcard.service_layer import webhooks
 from punchcard.service_layer.loyalty.facade import Loyalty
 from punchcard.service_layer.privacy import Vault
 from tests.conftest import setup_programme
+from tests.receiver import Reply, receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
@@ -76,6 +80,31 @@ def make_shop(loyalty: Loyalty) -> Shop:
 @pytest.fixture
 def shop(loyalty: Loyalty) -> Shop:
     return make_shop(loyalty)
+
+
+@dataclass(frozen=True)
+class Hooked:
+    """A shop with a webhook endpoint that got two deliveries: the earn, delivered,
+    and the enrolment, answered 500 and being retried."""
+
+    shop: Shop
+    endpoint: Endpoint
+    earned: str
+    """The earn's event id."""
+
+
+@pytest.fixture
+def hooked(loyalty: Loyalty, shop: Shop) -> Iterator[Hooked]:
+    with receiver() as hook:
+        endpoint = webhooks.add_endpoint(loyalty, shop.tenant, hook.url,
+                                         event_types=[events.POINTS_EARNED])  # fmt: skip
+        (earned,) = loyalty.events(shop.tenant, type_=events.POINTS_EARNED)
+        (enrolled,) = loyalty.events(shop.tenant, type_=events.CUSTOMER_ENROLLED)
+        hook.then(Reply(500, body="down for maintenance"))
+        webhooks.replay(loyalty, shop.tenant, enrolled.id, endpoint.id)  # sent first: the 500
+        webhooks.replay(loyalty, shop.tenant, earned.id, endpoint.id)
+        webhooks.deliver_due(loyalty)
+        yield Hooked(shop, endpoint, earned.id)
 
 
 def token(app: FastAPI, tenant: str, *roles: str, name: str = "console test") -> str:

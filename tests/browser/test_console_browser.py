@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from punchcard.domain.privacy.personal_data import PersonalData
 from punchcard.service_layer.loyalty.facade import Loyalty
 from punchcard.service_layer.privacy import Vault
-from tests.browser.conftest import Shop, shot, token
+from tests.browser.conftest import Hooked, Shop, shot, token
 
 
 def sign_in(page: Any, live_url: str, api_key: str) -> None:
@@ -149,6 +149,21 @@ def test_download_a_report_as_csv(
     caught.value.save_as(saved)
     assert saved.name.startswith("rollforward-") and saved.suffix == ".csv"
     assert saved.read_text().splitlines()[0].startswith("section")
+
+
+def test_the_webhooks_page_and_a_replay(
+    page: Any, live_url: str, app: FastAPI, hooked: Hooked
+) -> None:
+    sign_in(page, live_url, token(app, hooked.shop.tenant, "admin"))
+    assert page.get_by_role("heading", name="Webhook delivery health").is_visible()
+    nav(page, "Webhooks")
+    assert page.get_by_role("heading", name=f"Endpoint {hooked.endpoint.id}").is_visible()
+    assert page.get_by_text(hooked.endpoint.url).is_visible()
+    assert page.get_by_text("500: HTTP 500").is_visible()
+    shot(page, "webhooks")
+    page.get_by_role("button", name="Replay").first.click()
+    assert page.get_by_role("status").get_by_text("Replay queued").is_visible()
+    assert page.get_by_text("(replay)").count() == 3  # the fixture's two and this one
 
 
 def test_keyboard_reaches_the_sign_in_form(page: Any, live_url: str) -> None:

@@ -29,6 +29,7 @@ from punchcard.entrypoints.console import (
     reports,
     rules,
     signin,
+    webhooks,
 )
 from punchcard.entrypoints.console.session import Sessions, secret_from_env
 from punchcard.entrypoints.console.web import Console, NotSignedIn, render
@@ -76,7 +77,8 @@ def create_console(services: Services, *, secret: bytes | None = None) -> FastAP
     app.state.console = Console(services, Sessions(secret or secret_from_env()), templates)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (signin, dashboard, customers, customer_actions, approvals, rules, reports):
+    pages = (signin, dashboard, customers, customer_actions, approvals, rules, reports, webhooks)
+    for module in pages:
         app.include_router(module.router)
     _install_errors(app)
     return app

@@ -3,8 +3,10 @@
 Points issued and redeemed per day (a chart), members and how many were active,
 the tier distribution and top categories come from the analytics report; the
 outstanding liability and its expiry buckets from the liability report; both
-only for the finance readers, as in the API. The latest verification is the one
-an auditor last ran from here (it seals first, as ``GET /v1/verify`` does).
+only for the finance readers, as in the API. Webhook delivery health (the last
+24 hours across endpoints) is for every reader, who may list deliveries. The
+latest verification is the one an auditor last ran from here (it seals first,
+as ``GET /v1/verify`` does).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from fastapi.responses import HTMLResponse, Response
 from punchcard.domain.access import Role
 from punchcard.entrypoints.console.reports import period
 from punchcard.entrypoints.console.web import Poster, Reader, State, redirect, render
-from punchcard.entrypoints.http.deps import FINANCE
+from punchcard.entrypoints.console.webhooks import delivery_health
+from punchcard.entrypoints.http.deps import FINANCE, READ
 from punchcard.entrypoints.http.schemas_admin import VerificationView
 from punchcard.entrypoints.http.schemas_analytics import AnalyticsView
 from punchcard.entrypoints.http.schemas_finance import LiabilityView
@@ -58,6 +61,8 @@ def dashboard(
         })  # fmt: skip
         ctx["tier_total"] = sum(figures.tiers.values()) or 1
         ctx["alerts"] = risk.alerts(loyalty, tenant, limit=5)
+    if operator.principal.allows(*READ):  # who may list deliveries through the API
+        ctx["webhook_health"] = delivery_health(loyalty, tenant)
     ctx["verification"] = state.verified.get(tenant)
     return render(request, "dashboard.html", operator, **ctx)
 

@@ -33,6 +33,7 @@ DONE = {
     "hold_voided": "Hold voided: its points are back.",
     "erased": "Personal data erased for good.",
     "verified": "Verification finished.",
+    "replayed": "Replay queued: the worker sends it within seconds.",
 }
 """Messages a redirect after a form may show: fixed texts, so a link cannot make
 the console say anything else."""
