@@ -152,5 +152,22 @@ def test_one_reader_per_sink_at_a_time(own: tuple[Loyalty, str, str]) -> None:
 def test_the_outbox_is_append_only(own: tuple[Loyalty, str, str]) -> None:
     loyalty, tenant, url = own
     loyalty.enroll(tenant, "shop-1")
-    with connect(url) as conn, pytest.raises(psycopg.errors.RaiseException):
+    with connect(url) as conn, pytest.raises(psycopg.Error, match="append-only"):
         conn.execute("UPDATE outbox SET data = '{}'")
+
+
+def test_a_reader_in_the_middle_of_a_batch_holds_no_other_sink_back(
+    own: tuple[Loyalty, str, str],
+) -> None:
+    """Reading takes no transaction id (an advisory lock, not a row lock), so a
+    sink slow to deliver what it read does not stop the others seeing new events."""
+    loyalty, tenant, url = own
+    with connect(url) as setup:
+        Cursor(setup, "slow").read(10)  # its cursor row exists from here on
+        setup.commit()
+    with connect(url) as slow, connect(url) as other:
+        assert Cursor(slow, "slow").read(10) == []  # still open, "delivering"
+        loyalty.enroll(tenant, "shop-new")
+        found = Cursor(other, "other").read(10)
+        assert found is not None
+        assert [e.type for e in found] == ["customer.enrolled"]

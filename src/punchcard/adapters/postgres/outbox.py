@@ -98,10 +98,13 @@ class Cursor:
     def read(self, limit: int) -> list[StoredEvent] | None:
         """The next committed events, with the cursor locked until this transaction
         ends; None when another reader of the sink holds it."""
-        self._conn.execute(query("claim_cursor"), {"sink": self.sink})
-        row = self._conn.execute(query("lock_cursor"), {"sink": self.sink}).fetchone()
-        if row is None:
+        locked = self._conn.execute(query("lock_sink"), {"sink": self.sink}).fetchone()
+        if not (locked and locked[0]):
             return None
+        row = self._conn.execute(query("sink_cursor"), {"sink": self.sink}).fetchone()
+        if row is None:  # the sink's first read: only the lock's holder gets here
+            self._conn.execute(query("claim_cursor"), {"sink": self.sink})
+            row = ("0", 0)
         params = {"txid": str(row[0]), "last_id": row[1], "limit": limit}
         return [_stored(found) for found in self._conn.execute(query("events_after"), params)]
 

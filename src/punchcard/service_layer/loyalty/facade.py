@@ -22,6 +22,8 @@ from typing import Self
 from punchcard.adapters.postgres.loyalty.programmes import ProgrammeCache
 from punchcard.adapters.postgres.outbox import StoredEvent
 from punchcard.config import Settings
+from punchcard.domain import events as event_types
+from punchcard.domain.errors import InvalidRequest
 from punchcard.domain.loyalty import commands
 from punchcard.domain.loyalty.commands import Direction, Engagement, LineItem, Purchase
 from punchcard.domain.loyalty.programme import Programme
@@ -298,6 +300,10 @@ class Loyalty:
         limit: int = 100,
     ) -> list[StoredEvent]:
         """The tenant's outbox events, newest first (``before``: a position to page from)."""
+        if type_ is not None and type_ not in event_types.TYPES:
+            raise InvalidRequest(f"unknown event type {type_[:40]!r}; see the event types")
+        if customer_id is not None:
+            commands.customer_id(customer_id)
         with self.work() as w:
             w.programme(tenant)
             return w.outbox.recent(
@@ -305,6 +311,7 @@ class Loyalty:
             )
 
     def event(self, tenant: str, event_id: str) -> StoredEvent | None:
+        commands.reference(event_id, "event id")
         with self.work() as w:
             return w.outbox.get(tenant, event_id)
 

@@ -3,10 +3,15 @@ INSERT INTO outbox (tenant_id, type, subject, data, occurred_at)
 VALUES (%(tenant)s, %(type)s, %(subject)s, %(data)s, coalesce(%(occurred_at)s, now()))
 
 -- name: claim_cursor
-INSERT INTO outbox_cursors (sink) VALUES (%(sink)s) ON CONFLICT (sink) DO NOTHING;
+INSERT INTO outbox_cursors (sink) VALUES (%(sink)s) ON CONFLICT (sink) DO NOTHING
 
--- name: lock_cursor
-SELECT txid, last_id FROM outbox_cursors WHERE sink = %(sink)s FOR UPDATE SKIP LOCKED
+-- name: lock_sink
+-- An advisory lock, not FOR UPDATE: a row lock would give the reader a transaction
+-- id, and an open reader with one holds every sink's snapshot horizon back.
+SELECT pg_try_advisory_xact_lock(hashtext('punchcard.outbox.' || %(sink)s))
+
+-- name: sink_cursor
+SELECT txid, last_id FROM outbox_cursors WHERE sink = %(sink)s
 
 -- name: events_after
 -- Only events of transactions older than any still running: none can appear
