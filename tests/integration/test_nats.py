@@ -4,7 +4,6 @@ against the NATS server on 127.0.0.1:4222; every test has streams of its own."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import json
@@ -25,6 +24,7 @@ from nats.aio.msg import Msg
 from typer.testing import CliRunner
 
 from punchcard.adapters.nats import streams
+from punchcard.adapters.nats.running import run_blocking
 from punchcard.adapters.nats.streams import Topology
 from punchcard.adapters.postgres.database import Database
 from punchcard.domain import errors
@@ -63,7 +63,7 @@ def topology() -> Iterator[Topology]:
         durable=f"pctest-{tag}", ack_wait=1.0,
     )  # fmt: skip
     yield chosen
-    asyncio.run(_delete_streams(chosen.stream, chosen.ingest_stream))
+    run_blocking(_delete_streams(chosen.stream, chosen.ingest_stream))
 
 
 async def _delete_streams(*names: str) -> None:
@@ -102,7 +102,7 @@ def stored(topology: Topology) -> list[Msg]:
         finally:
             await nc.close()
 
-    return asyncio.run(read())
+    return run_blocking(read())
 
 
 def test_the_events_of_a_committed_earn_arrive_once(
@@ -164,7 +164,7 @@ def send(topology: Topology, tenant: str, body: bytes | dict[str, object]) -> No
         finally:
             await nc.close()
 
-    asyncio.run(go())
+    run_blocking(go())
 
 
 def consumer_state(topology: Topology) -> tuple[int, int]:
@@ -178,7 +178,7 @@ def consumer_state(topology: Topology) -> tuple[int, int]:
         finally:
             await nc.close()
 
-    return asyncio.run(go())
+    return run_blocking(go())
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from punchcard.adapters.nats import streams
+from punchcard.adapters.nats.running import run_blocking
 from punchcard.adapters.nats.streams import Topology
 
 log = logging.getLogger("punchcard.bus")
@@ -45,7 +46,7 @@ Handler = Callable[[str, bytes], Verdict]
 
 def run(url: str, topology: Topology, handler: Handler, stop: threading.Event) -> None:
     """Consume until ``stop`` is set (checked at least every FETCH_WAIT seconds)."""
-    asyncio.run(_consume(url, topology, handler, stop))
+    run_blocking(_consume(url, topology, handler, stop))
 
 
 async def _consume(url: str, topology: Topology, handler: Handler, stop: threading.Event) -> None:

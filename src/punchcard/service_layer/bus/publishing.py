@@ -8,10 +8,10 @@ the stream drops the copies by their ``Nats-Msg-Id`` (the event id).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from punchcard.adapters.nats import streams
+from punchcard.adapters.nats.running import run_blocking
 from punchcard.adapters.nats.streams import Topology
 from punchcard.adapters.postgres.outbox import Cursor, StoredEvent
 from punchcard.config import ConfigError
@@ -40,7 +40,7 @@ def publish_pending(
         found = cursor.read(limit)
         if not found:
             return 0
-        asyncio.run(_publish(url, topology, found))
+        run_blocking(_publish(url, topology, found))
         cursor.advance(found[-1])
         conn.commit()
     return len(found)
