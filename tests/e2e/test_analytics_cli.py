@@ -1,4 +1,4 @@
-"""``punchcard analytics`` as a subprocess: a table for people, ``--json`` for
+"""``punchcard analytics`` through the CLI: a table for people, ``--json`` for
 scripts, and a bad period as one line on stderr with exit 1. Figures are the
 scenario's own arithmetic (one point per dollar, a cent a point)."""
 

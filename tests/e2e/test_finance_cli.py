@@ -1,4 +1,4 @@
-"""The finance and risk commands run for real as subprocesses: ``report rollforward``,
+"""The finance and risk commands through the CLI: ``report rollforward``,
 ``report liability``, ``report breakage``, ``reconcile``, ``reviews …``, ``monitors
 …`` and ``alerts``; tables for people, ``--json`` for scripts, ``--csv FILE``; an
 expected failure is one line on stderr and exit 1.

@@ -1,4 +1,4 @@
-"""``punchcard import``, run for real as a subprocess: JSON lines and CSV, bad lines
+"""``punchcard import``, through the CLI (a real process when killed): JSON lines and CSV, bad lines
 named and skipped, and an import killed half way that, run again, completes with
 every event applied exactly once."""
 

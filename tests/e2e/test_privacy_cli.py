@@ -1,4 +1,4 @@
-"""``punchcard vault …`` run for real as subprocesses against a database of the test's
+"""``punchcard vault …`` run through the CLI against a database of the test's
 own and a key file in a temporary folder: set, show, find, export, rotate, erase."""
 
 from __future__ import annotations

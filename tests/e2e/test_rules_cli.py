@@ -1,4 +1,4 @@
-"""The rules commands, run for real as subprocesses against a database of the test's own."""
+"""The rules commands, run through the CLI against a database of the test's own."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``punchcard webhooks …`` run for real as subprocesses on a database of the test's
+"""``punchcard webhooks …`` run through the CLI on a database of the test's
 own (``dispatch`` reads the one ``webhooks`` outbox cursor): add, list, rotate and
 remove with ``--json``; a domain error is one line on stderr and exit 1; and
 ``dispatch`` delivers a committed earn, signed, to a real HTTP receiver."""
