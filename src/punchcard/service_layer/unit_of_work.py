@@ -67,6 +67,11 @@ class UnitOfWork:
         self._scope: AbstractContextManager[Connection] | None = None
         self._uncommitted: _Uncommitted | None = None
 
+    @property
+    def max_backdate(self) -> timedelta:
+        """How far back a write's effective time may go (PUNCHCARD_MAX_BACKDATE_DAYS)."""
+        return self._max_backdate
+
     def __enter__(self) -> Self:
         self._scope = self._database.connection()
         self._attach(self._scope.__enter__(), self._catalog)

@@ -13,7 +13,7 @@ Nothing here commits; the unit of work does, once.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from psycopg import errors as pg
@@ -97,6 +97,61 @@ class Journal:
             cmd.idempotency_key, effective_at, recorded_at, cmd.meta,
         )  # fmt: skip
         return PostResult(txn, replayed=False)
+
+    def post_many(self, cmds: Sequence[commands.Post]) -> list[PostResult]:
+        """Many posts of one tenant with one statement per table: the transactions,
+        their entries, then every balance change summed per account (customers'
+        bounded balances in one statement, each unbounded account's slot once).
+        Same rows and checks as ``post`` one by one; results in the order given.
+        An overdraft anywhere refuses the whole lot (InsufficientFunds)."""
+        if not cmds:
+            return []
+        tenant = cmds[0].tenant
+        if any(cmd.tenant != tenant for cmd in cmds):
+            raise ValueError("post_many takes the posts of one tenant")
+        now = self._clock()
+        effective = [commands.effective_time(c.effective_at, now, self._max_backdate) for c in cmds]
+        self._catalog.require_assets(
+            self._conn, tenant, {p.asset for cmd in cmds for p in cmd.postings}
+        )
+        fingerprints = [cmd.fingerprint() for cmd in cmds]
+        with translated():
+            rows = self._conn.execute(
+                query("insert_transactions"),
+                {
+                    "tenant": tenant,
+                    "keys": [cmd.idempotency_key for cmd in cmds],
+                    "request_hashes": fingerprints,
+                    "effective_at": effective,
+                    "metadata": [Jsonb(cmd.meta) for cmd in cmds],
+                },
+            ).fetchall()
+        claimed = {key: (txn_id, recorded_at) for txn_id, key, recorded_at in rows}
+        new = [
+            (cmd, claimed.pop(cmd.idempotency_key), at)
+            for cmd, at in zip(cmds, effective, strict=True)
+            if cmd.idempotency_key in claimed
+        ]
+        results: dict[int, PostResult] = {}
+        if new:
+            addresses = {a for cmd, _, _ in new for a in postings.addresses(cmd.postings)}
+            accounts = self._accounts(tenant, sorted(addresses))
+            self._insert_entries_many(tenant, new, accounts)
+            self._apply_many(
+                tenant,
+                postings.combine(*(postings.posted_changes(cmd.postings) for cmd, _, _ in new)),
+                accounts,
+            )
+            for cmd, (txn_id, recorded_at), at in new:
+                txn = Transaction(
+                    txn_id, tenant, TransactionKind.POST, tuple(cmd.postings),
+                    cmd.idempotency_key, at, recorded_at, cmd.meta,
+                )  # fmt: skip
+                results[id(cmd)] = PostResult(txn, replayed=False)
+        return [
+            results.get(id(cmd)) or PostResult(self._replay(cmd, fp), replayed=True)
+            for cmd, fp in zip(cmds, fingerprints, strict=True)
+        ]
 
     def hold(self, cmd: commands.PlaceHold) -> HoldResult:
         now = self._clock()
@@ -293,6 +348,82 @@ class Journal:
                     "amount": amount,
                 },
             )
+
+    def _insert_entries_many(
+        self,
+        tenant: str,
+        new: list[tuple[commands.Post, tuple[int, datetime], datetime]],
+        accounts: dict[str, Account],
+    ) -> None:
+        legs = [
+            (txn_id, i, is_credit, accounts[p.destination if is_credit else p.source].id,
+             p.asset, p.amount, at)
+            for cmd, (txn_id, _), at in new
+            for i, p in enumerate(cmd.postings)
+            for is_credit in (False, True)
+        ]  # fmt: skip
+        if not legs:
+            return
+        txn, index, credit, account, asset, amount, at = (list(c) for c in zip(*legs, strict=True))
+        with translated():
+            self._conn.execute(
+                query("insert_entries_many"),
+                {
+                    "tenant": tenant, "transaction_id": txn, "posting_index": index,
+                    "is_credit": credit, "account_id": account, "asset": asset,
+                    "amount": amount, "effective_at": at,
+                },
+            )  # fmt: skip
+
+    def _apply_many(self, tenant: str, changes: Changes, accounts: dict[str, Account]) -> None:
+        """Bounded balances in one statement (opening the missing rows first), then
+        each unbounded account's slot, as ``_apply`` does one by one."""
+        keyed = sorted(
+            (
+                (accounts[address], asset, change)
+                for (address, asset), change in changes.items()
+                if change != BalanceChange()
+            ),
+            key=lambda item: (item[0].id, item[1]),
+        )
+        bounded = [k for k in keyed if k[0].policy.kind is AccountKind.BOUNDED]
+        if bounded:
+            found = self._change_bounded_many(tenant, bounded)
+            missing = [k for k in bounded if (k[0].id, k[1]) not in found]
+            if missing:
+                self._conn.execute(
+                    query("open_bounded_balances"),
+                    {
+                        "tenant": tenant,
+                        "account_id": [account.id for account, _, _ in missing],
+                        "asset": [asset for _, asset, _ in missing],
+                        "allow_negative": [a.policy.allow_negative for a, _, _ in missing],
+                    },
+                )
+                self._change_bounded_many(tenant, missing)
+        for account, asset, change in keyed:
+            if account.policy.kind is AccountKind.UNBOUNDED:
+                self._change_slot(tenant, account, asset, change)
+
+    def _change_bounded_many(
+        self, tenant: str, keyed: list[tuple[Account, str, BalanceChange]]
+    ) -> set[tuple[int, str]]:
+        params = {
+            "tenant": tenant,
+            "account_id": [account.id for account, _, _ in keyed],
+            "asset": [asset for _, asset, _ in keyed],
+            "posted_debits": [c.posted_debits for _, _, c in keyed],
+            "posted_credits": [c.posted_credits for _, _, c in keyed],
+            "pending_debits": [c.pending_debits for _, _, c in keyed],
+            "pending_credits": [c.pending_credits for _, _, c in keyed],
+        }
+        try:
+            rows = self._conn.execute(query("change_bounded_balances"), params).fetchall()
+        except pg.CheckViolation as exc:
+            if exc.diag.constraint_name != "balances_no_overdraft":
+                raise
+            raise InsufficientFunds("a posting of the lot would overdraw an account") from None
+        return {(account_id, asset) for account_id, asset in rows}
 
     def _apply(self, tenant: str, changes: Changes, accounts: dict[str, Account]) -> None:
         keyed = sorted(

@@ -38,7 +38,7 @@ from typing import Literal
 from punchcard.domain.errors import PunchcardError, TransientError
 from punchcard.domain.loyalty.commands import Engagement, Purchase, Refund
 from punchcard.domain.loyalty.results import EarnResult, RefundResult
-from punchcard.service_layer.loyalty import earning, refunds, setup
+from punchcard.service_layer.loyalty import bulk, earning, refunds, setup
 from punchcard.service_layer.loyalty.facade import Loyalty
 from punchcard.service_layer.loyalty.work import LoyaltyWork
 from punchcard.service_layer.unit_of_work import UnitOfWork
@@ -50,6 +50,8 @@ Lane = tuple[str, str]
 
 WORKERS = 4
 GROUP = 50
+BULK_GROUP = 250
+BULK_LANES = 2
 RETRIES = 3
 log = logging.getLogger("punchcard.batch")
 
@@ -88,17 +90,87 @@ def ingest(
         Outcome.failed(e) if isinstance(e, PunchcardError) else None for e in events
     ]
     todo = [(i, e) for i, e in enumerate(events) if not isinstance(e, PunchcardError)]
-    lanes = _split(loyalty, todo, max(1, workers))
-    if len(lanes) == 1:
-        done = [_run_lane(loyalty, lanes[0], max(1, group))]
-    else:
-        with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="batch") as pool:
-            done = list(pool.map(lambda lane: _run_lane(loyalty, lane, max(1, group)), lanes))
-    for lane_outcomes in done:
-        for index, outcome in lane_outcomes:
+    owners = _refund_owners(loyalty, todo)
+    for round_ in _rounds(todo, owners):
+        slow: list[tuple[int, Event]] = [(i, e) for i, e in round_ if isinstance(e, Refund)]
+        earns = [(i, e) for i, e in round_ if not isinstance(e, Refund)]
+        chunks = _tenant_chunks(earns, BULK_GROUP)
+        if len(chunks) > 1 and workers > 1:
+            lanes = min(workers, BULK_LANES, len(chunks))
+            with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="bulk") as pool:
+                groups = list(pool.map(lambda tc: bulk.earn_group(loyalty, *tc), chunks))
+        else:
+            groups = [bulk.earn_group(loyalty, tenant, chunk) for tenant, chunk in chunks]
+        for answered, left in groups:
+            for index, answer in answered:
+                outcomes[index] = (
+                    Outcome.failed(answer)
+                    if isinstance(answer, PunchcardError)
+                    else Outcome.of(answer)
+                )
+            slow += left
+        for index, outcome in _one_by_one(loyalty, sorted(slow, key=lambda x: x[0]), owners,
+                                          workers, group):  # fmt: skip
             outcomes[index] = outcome
     assert all(o is not None for o in outcomes)
     return [o for o in outcomes if o is not None]
+
+
+def _one_by_one(
+    loyalty: Loyalty,
+    todo: list[tuple[int, Event]],
+    owners: dict[Lane, str],
+    workers: int,
+    group: int,
+) -> list[tuple[int, Outcome]]:
+    """Each event as its own use case, in savepoint groups over ``workers`` lanes."""
+    if not todo:
+        return []
+    lanes = _split(todo, owners, max(1, workers))
+    if len(lanes) == 1:
+        return _run_lane(loyalty, lanes[0], max(1, group))
+    with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="batch") as pool:
+        done = list(pool.map(lambda lane: _run_lane(loyalty, lane, max(1, group)), lanes))
+    return [item for lane_outcomes in done for item in lane_outcomes]
+
+
+def _lane(event: Event, owners: dict[Lane, str]) -> Lane:
+    if isinstance(event, Refund):
+        owner = owners.get((event.tenant, event.order_id))
+        return (event.tenant, owner or f"order:{event.order_id}")
+    return (event.tenant, event.customer_id)
+
+
+def _rounds(
+    todo: list[tuple[int, Event]], owners: dict[Lane, str]
+) -> list[list[tuple[int, Event]]]:
+    """Split the events into rounds applied one after the other: an event goes in
+    the round after the last that has an event of its customer or of its key, so a
+    customer's events, and the events that share a key, keep the order given, and
+    no round has a customer or a key twice."""
+    last: dict[tuple[str, str, str], int] = {}
+    rounds: list[list[tuple[int, Event]]] = []
+    for index, event in todo:
+        lane, key = ("lane", *_lane(event, owners)), ("key", event.tenant, event.key)
+        n = max(last.get(lane, -1), last.get(key, -1)) + 1
+        last[lane] = last[key] = n
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append((index, event))
+    return rounds
+
+
+def _tenant_chunks(
+    items: list[tuple[int, Purchase | Engagement]], size: int
+) -> list[tuple[str, list[tuple[int, Purchase | Engagement]]]]:
+    by_tenant: dict[str, list[tuple[int, Purchase | Engagement]]] = {}
+    for item in items:
+        by_tenant.setdefault(item[1].tenant, []).append(item)
+    return [
+        (tenant, chunk[start : start + size])
+        for tenant, chunk in by_tenant.items()
+        for start in range(0, len(chunk), size)
+    ]
 
 
 def enroll_all(
@@ -126,16 +198,11 @@ class _Lane:
     items: list[tuple[int, Lane, Event]]
 
 
-def _split(loyalty: Loyalty, todo: list[tuple[int, Event]], workers: int) -> list[_Lane]:
+def _split(todo: list[tuple[int, Event]], owners: dict[Lane, str], workers: int) -> list[_Lane]:
     """Split the events by customer over at most ``workers`` lanes of similar size."""
-    owners = _refund_owners(loyalty, todo)
     keyed: dict[Lane, list[tuple[int, Lane, Event]]] = {}
     for index, event in todo:
-        if isinstance(event, Refund):
-            owner = owners.get((event.tenant, event.order_id))
-            lane = (event.tenant, owner or f"order:{event.order_id}")
-        else:
-            lane = (event.tenant, event.customer_id)
+        lane = _lane(event, owners)
         keyed.setdefault(lane, []).append((index, lane, event))
     bins = [_Lane([], []) for _ in range(min(workers, len(keyed)) or 1)]
     for lane, items in sorted(keyed.items(), key=lambda kv: -len(kv[1])):
@@ -149,7 +216,10 @@ def _split(loyalty: Loyalty, todo: list[tuple[int, Event]], workers: int) -> lis
 
 def _refund_owners(loyalty: Loyalty, todo: list[tuple[int, Event]]) -> dict[Lane, str]:
     """Who each refunded order belongs to: a purchase in the batch says, else the database."""
-    owners = {(e.tenant, e.order_id): e.customer_id for _, e in todo if isinstance(e, Purchase)}
+    owners: dict[Lane, str] = {}
+    for _, e in todo:
+        if isinstance(e, Purchase):
+            owners.setdefault((e.tenant, e.order_id), e.customer_id)  # the first one to use it
     unknown = {
         (e.tenant, e.order_id)
         for _, e in todo

@@ -12,12 +12,17 @@ Purchase points stay pending for the programme's ``pending_days``.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from punchcard.domain.loyalty import accounts
 from punchcard.domain.loyalty.commands import Engagement, Purchase
+from punchcard.domain.loyalty.earning import Breakdown
+from punchcard.domain.loyalty.movement import Movement, NewLot
+from punchcard.domain.loyalty.programme import Programme
 from punchcard.domain.loyalty.results import CreditedLot, EarnResult
+from punchcard.domain.rules.versions import TierChange
+from punchcard.domain.validation import JsonValue
 from punchcard.service_layer.loyalty.work import LoyaltyWork, ledger_key, run_operation
 from punchcard.service_layer.rules.rating import rate, record
 
@@ -30,66 +35,95 @@ def earn(loyalty: Loyalty, request: Purchase | Engagement) -> EarnResult:
         cmd = replace(request, occurred_at=request.occurred_at or w.now)
         occurred_at = cmd.occurred_at or w.now
         scope = w.lock(cmd.tenant, [cmd.customer_id], at=occurred_at)
-        programme = scope.programme
         rating = rate(loyalty, w, scope, cmd, occurred_at)
-        breakdown = rating.breakdown
-        purchase = isinstance(cmd, Purchase)
-        pending_until = None
-        if purchase and programme.pending_days:
-            pending_until = occurred_at + timedelta(days=programme.pending_days)
         movement = scope.movement()
-        new_lots = [
-            movement.credit(
-                cmd.customer_id, points, kind=kind, source=accounts.ISSUANCE,
-                issued_at=occurred_at, pending_until=pending_until,
-                order_id=cmd.order_id if isinstance(cmd, Purchase) else None,
-            )
-            for kind, points in breakdown.by_kind().items()
-        ]  # fmt: skip
-        credited = [lot for lot in new_lots if lot is not None]
-        movement.post(
-            accounts.CREDIT_ISSUANCE, accounts.credit(cmd.customer_id), breakdown.credit,
-            asset=programme.credit_asset,
-        )  # fmt: skip
+        credited = plan(scope.programme, movement, cmd, rating.breakdown, occurred_at)
         txn_id: int | None = None
         lot_ids: list[int] = []
         if movement.postings:
-            metadata = {"operation": "earn", "customer_id": cmd.customer_id,
-                        "breakdown": breakdown.document(), **_event(cmd)}  # fmt: skip
             txn_id, lot_ids = w.post(
-                cmd.tenant, ledger_key(op_id), scope, movement, metadata=metadata,
-                effective_at=occurred_at,
+                cmd.tenant, ledger_key(op_id), scope, movement,
+                metadata=metadata(cmd, rating.breakdown), effective_at=occurred_at,
             )  # fmt: skip
         tier_change = record(w, scope, cmd.customer_id, rating, occurred_at)
         if isinstance(cmd, Purchase):
             w.orders.add_order(
                 cmd.tenant, order_id=cmd.order_id, customer_id=cmd.customer_id,
-                amount=cmd.amount, currency=cmd.currency, points=breakdown.points,
+                amount=cmd.amount, currency=cmd.currency, points=rating.breakdown.points,
                 occurred_at=occurred_at, operation_id=op_id, transaction_id=txn_id,
             )  # fmt: skip
-        return EarnResult(
-            customer_id=cmd.customer_id,
-            points=breakdown.points,
-            lots=tuple(
-                CreditedLot(
-                    id,
-                    lot.kind,
-                    lot.amount,
-                    lot.pending,
-                    lot.active_from,
-                    lot.expires_at,
-                    lot.repaid,
-                    lot.settled,
-                )
-                for id, lot in zip(lot_ids, credited, strict=True)
-            ),
-            transaction_id=txn_id,
-            breakdown=breakdown.document(),
-            credit=breakdown.credit,
-            tier=tier_change.to_tier if tier_change else None,
-        )
+        return result(
+            cmd, rating.breakdown, credited=credited, lot_ids=lot_ids, txn_id=txn_id,
+            tier_change=tier_change,
+        )  # fmt: skip
 
     return run_operation(loyalty, request, EarnResult, body)
+
+
+def plan(
+    programme: Programme,
+    movement: Movement,
+    cmd: Purchase | Engagement,
+    breakdown: Breakdown,
+    occurred_at: datetime,
+) -> list[NewLot]:
+    """Credit the breakdown to ``movement``: one lot per kind (pending for the
+    programme's pending days, for a purchase) and the store credit. Returns the lots."""
+    purchase = isinstance(cmd, Purchase)
+    pending_until = None
+    if purchase and programme.pending_days:
+        pending_until = occurred_at + timedelta(days=programme.pending_days)
+    new_lots = [
+        movement.credit(
+            cmd.customer_id, points, kind=kind, source=accounts.ISSUANCE,
+            issued_at=occurred_at, pending_until=pending_until,
+            order_id=cmd.order_id if isinstance(cmd, Purchase) else None,
+        )
+        for kind, points in breakdown.by_kind().items()
+    ]  # fmt: skip
+    movement.post(
+        accounts.CREDIT_ISSUANCE, accounts.credit(cmd.customer_id), breakdown.credit,
+        asset=programme.credit_asset,
+    )  # fmt: skip
+    return [lot for lot in new_lots if lot is not None]
+
+
+def metadata(cmd: Purchase | Engagement, breakdown: Breakdown) -> dict[str, JsonValue]:
+    """What the earn's ledger transaction says about it."""
+    return {"operation": "earn", "customer_id": cmd.customer_id,
+            "breakdown": breakdown.document(), **_event(cmd)}  # fmt: skip
+
+
+def result(
+    cmd: Purchase | Engagement,
+    breakdown: Breakdown,
+    *,
+    credited: list[NewLot],
+    lot_ids: list[int],
+    txn_id: int | None,
+    tier_change: TierChange | None,
+) -> EarnResult:
+    return EarnResult(
+        customer_id=cmd.customer_id,
+        points=breakdown.points,
+        lots=tuple(
+            CreditedLot(
+                id,
+                lot.kind,
+                lot.amount,
+                lot.pending,
+                lot.active_from,
+                lot.expires_at,
+                lot.repaid,
+                lot.settled,
+            )
+            for id, lot in zip(lot_ids, credited, strict=True)
+        ),
+        transaction_id=txn_id,
+        breakdown=breakdown.document(),
+        credit=breakdown.credit,
+        tier=tier_change.to_tier if tier_change else None,
+    )
 
 
 def _event(cmd: Purchase | Engagement) -> dict[str, str | int]:

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from punchcard.adapters.postgres.loyalty.adjustments import AdjustmentStore
+from punchcard.adapters.postgres.loyalty.bulk import BulkStore
 from punchcard.adapters.postgres.loyalty.customers import CustomerStore, Profile
 from punchcard.adapters.postgres.loyalty.lots import LotStore
 from punchcard.adapters.postgres.loyalty.operations import OperationLog, Replay
@@ -84,6 +85,8 @@ class LoyaltyWork:
         self.adjustments = AdjustmentStore(conn)
         self.rules = RulesStore(conn)
         self.outbox = Outbox(conn)
+        self.bulk = BulkStore(conn)
+        self.max_backdate = self._uow.max_backdate
         return self
 
     def __exit__(

@@ -18,6 +18,7 @@ from punchcard.domain import events
 from punchcard.domain.errors import InvalidEvent
 from punchcard.domain.loyalty.commands import Engagement, Purchase
 from punchcard.domain.loyalty.earning import Award, Breakdown, fixed_rate
+from punchcard.domain.loyalty.programme import Programme
 from punchcard.domain.rules import tiers as tier_math
 from punchcard.domain.rules.document import Tiers
 from punchcard.domain.rules.evaluation import CompiledRuleset, Evaluation, evaluate, period_key
@@ -46,13 +47,9 @@ class Rating:
 def rate(
     loyalty: Loyalty, w: LoyaltyWork, scope: Scope, event: Purchase | Engagement, at: datetime
 ) -> Rating:
-    counter = "purchase" if isinstance(event, Purchase) else f"engagement:{event.type}"
+    counter = counter_of(event)
     tenant, programme = scope.tenant, scope.programme
-    if isinstance(event, Purchase) and event.currency != programme.currency:
-        raise InvalidEvent(
-            f"purchase currency {event.currency} is not the programme's currency "
-            f"{programme.currency}"
-        )
+    check_currency(programme, event)
     version = scope.ruleset_version  # locked for the event's time
     if version is None:
         return Rating(fixed_rate(programme, event), counter)
@@ -67,8 +64,39 @@ def rate(
         w, tenant, compiled=compiled, facts=facts, context=context, evaluation=evaluation
     )
     w.inputs = inputs_document(version, programme.timezone, event, at, context)
+    return rated(compiled, evaluation, counter)
+
+
+def counter_of(event: Purchase | Engagement) -> str:
+    """The event counter an earn adds one to."""
+    return "purchase" if isinstance(event, Purchase) else f"engagement:{event.type}"
+
+
+def check_currency(programme: Programme, event: Purchase | Engagement) -> None:
+    if isinstance(event, Purchase) and event.currency != programme.currency:
+        raise InvalidEvent(
+            f"purchase currency {event.currency} is not the programme's currency "
+            f"{programme.currency}"
+        )
+
+
+def rated(compiled: CompiledRuleset, evaluation: Evaluation, counter: str) -> Rating:
     return Rating(breakdown(evaluation), counter, evaluation.usage, compiled.ruleset.tiers,
                   evaluation.tier)  # fmt: skip
+
+
+def cap_keys(compiled: CompiledRuleset, facts: EventFacts) -> list[tuple[str, str]]:
+    """The (rule, period key) counters of the caps an evaluation of ``facts`` reads."""
+    on = facts.local.date()
+    return [(c.rule.id, period_key(cap.period, on)) for c in compiled.rules for cap in c.rule.caps]
+
+
+def context_of(
+    compiled: CompiledRuleset, profile: Profile, usage: dict[tuple[str, str], int]
+) -> CustomerContext:
+    tiers = compiled.ruleset.tiers
+    tier = profile.tier or (tiers.levels[0].name if tiers else "")
+    return CustomerContext(tier, profile.attributes, profile.counts, usage)
 
 
 def customer_context(
@@ -83,12 +111,8 @@ def customer_context(
     """What the customer looks like to the rules: from the lock's row when the caller
     holds it, else read (simulation)."""
     profile = profile or w.rules.profile(tenant, customer)
-    on = facts.local.date()
-    caps = [(c.rule.id, period_key(cap.period, on)) for c in compiled.rules for cap in c.rule.caps]
-    usage = w.rules.usage(tenant, customer, caps)
-    tiers = compiled.ruleset.tiers
-    tier = profile.tier or (tiers.levels[0].name if tiers else "")
-    return CustomerContext(tier, profile.attributes, profile.counts, usage)
+    usage = w.rules.usage(tenant, customer, cap_keys(compiled, facts))
+    return context_of(compiled, profile, usage)
 
 
 def _within_budgets(

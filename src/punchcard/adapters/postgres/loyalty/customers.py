@@ -71,16 +71,21 @@ class CustomerStore:
         """Lock the customers' rows in id order; every id must exist. ``at`` picks the
         ruleset version reported (the one active then)."""
         wanted = sorted(set(ids))
-        rows = self._conn.execute(
-            query("lock_customers"), {"tenant": tenant, "ids": wanted, "at": at}
-        ).fetchall()
-        found = {row[0]: CustomerState(*row[:5]) for row in rows}
-        profiles = {row[0]: Profile(row[7], row[8], row[9], row[10]) for row in rows}
-        missing = [cid for cid in wanted if cid not in found]
+        locked = self.lock_found(tenant, wanted, at)
+        missing = [cid for cid in wanted if cid not in locked.customers]
         if missing:
             raise UnknownCustomer(
                 f"customer {', '.join(missing)} is not enrolled in tenant {tenant!r}"
             )
+        return locked
+
+    def lock_found(self, tenant: str, ids: Iterable[str], at: datetime) -> Locked:
+        """``lock``, leaving out the ids that are not enrolled."""
+        rows = self._conn.execute(
+            query("lock_customers"), {"tenant": tenant, "ids": sorted(set(ids)), "at": at}
+        ).fetchall()
+        found = {row[0]: CustomerState(*row[:5]) for row in rows}
+        profiles = {row[0]: Profile(row[7], row[8], row[9], row[10]) for row in rows}
         first = rows[0] if rows else (None,) * 7
         return Locked(found, first[5], first[6], profiles)
 

@@ -42,10 +42,7 @@ class OperationLog:
         assert found is not None  # ON CONFLICT only skips a committed row
         op_id, stored_kind, stored_hash, result = found
         if stored_kind != kind or bytes(stored_hash) != fingerprint:
-            raise IdempotencyConflict(
-                f"{_describe(key)} was already used for a different request ({stored_kind})",
-                operation_id=op_id,
-            )
+            raise key_taken(key, stored_kind, op_id)
         assert result is not None  # written in the same transaction as the claim
         return Replay(op_id, result)
 
@@ -71,6 +68,14 @@ class OperationLog:
             raise UnknownTransaction(f"operation {op_id} does not exist")
         kind, inputs, result = row
         return kind, inputs, result
+
+
+def key_taken(key: str, stored_kind: str, op_id: int) -> IdempotencyConflict:
+    """The error for a key already used by a different request."""
+    return IdempotencyConflict(
+        f"{_describe(key)} was already used for a different request ({stored_kind})",
+        operation_id=op_id,
+    )
 
 
 def _describe(key: str) -> str:

@@ -34,7 +34,7 @@ SELECT c.id, c.external_ref, c.deficit, c.debt, c.version,
 UPDATE customers AS c
    SET deficit = x.deficit, debt = x.debt, version = c.version + 1
   FROM unnest(%(ids)s::text[], %(deficits)s::bigint[], %(debts)s::bigint[]) AS x(id, deficit, debt)
- WHERE c.tenant_id = %(tenant)s AND c.id = x.id
+ WHERE c.tenant_id = %(tenant)s AND c.id = ANY(%(ids)s::text[]) AND c.id = x.id
 
 -- name: claim_operation
 -- A concurrent call with the same key waits here until the first commits, then
