@@ -8,6 +8,8 @@ field. Results are stored with their operation and read back for replays.
 from __future__ import annotations
 
 import json
+from datetime import date
+from enum import Enum
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
@@ -55,6 +57,25 @@ def parse(
 def to_document(value: object) -> dict[str, JsonValue]:
     document: dict[str, JsonValue] = _adapter(type(value)).dump_python(value, mode="json")
     return document
+
+
+def to_json(value: object) -> JsonValue:
+    """A result as the API answers it: ``to_document``, but times as
+    ``datetime.isoformat`` writes them (``+00:00``), as every other answer has them.
+    About six times cheaper than FastAPI's ``jsonable_encoder`` on a result."""
+    return _plain(_adapter(type(value)).dump_python(value))
+
+
+def _plain(value: Any) -> JsonValue:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, date):  # and datetime
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return _plain(value.value)
+    return value  # type: ignore[no-any-return]
 
 
 def from_document(cls: type[T], document: dict[str, Any]) -> T:

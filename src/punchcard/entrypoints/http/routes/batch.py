@@ -25,12 +25,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from punchcard.domain.errors import PunchcardError
 from punchcard.domain.loyalty.commands import Engagement, Purchase, Refund
+from punchcard.domain.loyalty.documents import to_json
 from punchcard.domain.loyalty.results import EarnResult, RefundResult
 from punchcard.entrypoints.http.deps import Ingest, Svc
 from punchcard.entrypoints.http.problems import TYPE_BASE
@@ -86,7 +86,7 @@ def rendered(outcomes: list[Outcome]) -> dict[str, Any]:
     for index, outcome in enumerate(outcomes):
         entry: dict[str, Any] = {"index": index, "status": outcome.status}
         if outcome.result is not None:
-            entry["result"] = jsonable_encoder(outcome.result)
+            entry["result"] = to_json(outcome.result)
         if outcome.error is not None:
             entry["error"] = problem(outcome.error)
         results.append(entry)
@@ -99,9 +99,10 @@ def rendered(outcomes: list[Outcome]) -> dict[str, Any]:
 def post_batch(body: EventBatch, request: Request, svc: Svc, caller: Ingest) -> JSONResponse:
     """Up to 1,000 events in one request, each applied exactly once by its own id and
     answered on its own: a bad event is reported in its result, never fails the rest.
-    Much faster than one request per event: events are applied by customer on
-    several connections, many to a database transaction."""
+    Much faster than one request per event: purchases and engagement events are
+    applied set-based, a group of customers to a database transaction."""
     return svc.idempotency.respond(
         request, caller, body,
         lambda: rendered(batch.ingest(svc.loyalty, commands(caller.tenant, body.events))),
+        encoded=True,
     )  # fmt: skip
