@@ -59,7 +59,7 @@ SELECT order_id, amount, points FROM orders
 
 -- name: orders_by_id
 SELECT order_id, amount, points FROM orders
- WHERE tenant_id = %(tenant)s AND order_id = ANY(%(ids)s::text[])
+ WHERE tenant_id = %(tenant)s AND order_id = ANY(%(ids)b::text[])
 
 -- name: lot_events
 -- Points lots gained and lost before the end (and from the start, unless it is

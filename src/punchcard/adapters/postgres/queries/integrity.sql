@@ -26,27 +26,27 @@ SELECT t.id, t.xid::text AS xid_text FROM transactions t
 SELECT id, kind, idempotency_key, request_hash, effective_at, recorded_at, metadata, hold_id,
        reverses_id, xid::text AS xid_text
   FROM transactions
- WHERE tenant_id = %(tenant)s AND id = ANY(%(ids)s::bigint[])
+ WHERE tenant_id = %(tenant)s AND id = ANY(%(ids)b::bigint[])
 
 -- name: material_entries
 SELECT e.transaction_id, e.posting_index, e.is_credit, a.address, e.asset, e.amount,
        e.effective_at
   FROM entries e
   LEFT JOIN accounts a ON a.tenant_id = e.tenant_id AND a.id = e.account_id
- WHERE e.tenant_id = %(tenant)s AND e.transaction_id = ANY(%(ids)s::bigint[])
+ WHERE e.tenant_id = %(tenant)s AND e.transaction_id = ANY(%(ids)b::bigint[])
 
 -- name: material_holds
 SELECT h.transaction_id, s.address, d.address, h.asset, h.amount, h.expires_at
   FROM holds h
   LEFT JOIN accounts s ON s.tenant_id = h.tenant_id AND s.id = h.source_id
   LEFT JOIN accounts d ON d.tenant_id = h.tenant_id AND d.id = h.destination_id
- WHERE h.tenant_id = %(tenant)s AND h.transaction_id = ANY(%(ids)s::bigint[])
+ WHERE h.tenant_id = %(tenant)s AND h.transaction_id = ANY(%(ids)b::bigint[])
 
 -- name: insert_seals
 INSERT INTO seals (tenant_id, seq, transaction_id, xid, hash)
 SELECT %(tenant)s, s.seq, s.transaction_id, s.xid::xid8, s.hash
-  FROM unnest(%(seq)s::bigint[], %(transaction_id)s::bigint[], %(xid)s::text[],
-              %(hash)s::bytea[]) AS s(seq, transaction_id, xid, hash)
+  FROM unnest(%(seq)b::bigint[], %(transaction_id)b::bigint[], %(xid)b::text[],
+              %(hash)b::bytea[]) AS s(seq, transaction_id, xid, hash)
 
 -- name: seals_page
 SELECT seq, transaction_id, xid::text AS xid_text, hash FROM seals

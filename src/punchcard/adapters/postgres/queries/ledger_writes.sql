@@ -18,7 +18,7 @@ SELECT id, request_hash FROM transactions
 
 -- name: accounts_by_address
 SELECT id, address, kind, allow_negative FROM accounts
- WHERE tenant_id = %(tenant)s AND address = ANY(%(addresses)s::text[])
+ WHERE tenant_id = %(tenant)s AND address = ANY(%(addresses)b::text[])
 
 -- name: account_policies
 SELECT pattern, kind, allow_negative FROM account_policies WHERE tenant_id = %(tenant)s
@@ -27,7 +27,7 @@ SELECT pattern, kind, allow_negative FROM account_policies WHERE tenant_id = %(t
 -- Sorted, so that two writers creating the same new accounts cannot deadlock.
 INSERT INTO accounts (tenant_id, address, kind, allow_negative)
 SELECT %(tenant)s, a.address, a.kind, a.allow_negative
-  FROM unnest(%(addresses)s::text[], %(kinds)s::text[], %(allow_negative)s::boolean[])
+  FROM unnest(%(addresses)b::text[], %(kinds)b::text[], %(allow_negative)b::boolean[])
        AS a(address, kind, allow_negative)
  ORDER BY a.address
 ON CONFLICT (tenant_id, address) DO NOTHING
@@ -38,8 +38,8 @@ INSERT INTO entries
         effective_at)
 SELECT %(tenant)s, %(transaction_id)s, e.posting_index, e.is_credit, e.account_id, e.asset,
        e.amount, %(effective_at)s
-  FROM unnest(%(posting_index)s::smallint[], %(is_credit)s::boolean[],
-              %(account_id)s::bigint[], %(asset)s::text[], %(amount)s::bigint[])
+  FROM unnest(%(posting_index)b::smallint[], %(is_credit)b::boolean[],
+              %(account_id)b::bigint[], %(asset)b::text[], %(amount)b::bigint[])
        AS e(posting_index, is_credit, account_id, asset, amount)
 
 -- name: change_bounded_balance

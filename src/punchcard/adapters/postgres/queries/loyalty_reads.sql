@@ -24,7 +24,7 @@ SELECT EXISTS (SELECT 1 FROM accounts WHERE tenant_id = %(tenant)s AND address L
 SELECT id, customer_id, kind, amount, remaining, issued_at, active_from, expires_at,
        value_points, value_minor, transaction_id, activated_by, order_id
   FROM lots
- WHERE tenant_id = %(tenant)s AND customer_id = ANY(%(customers)s::text[]) AND remaining > 0
+ WHERE tenant_id = %(tenant)s AND customer_id = ANY(%(customers)b::text[]) AND remaining > 0
 
 -- name: customer_lots
 SELECT id, customer_id, kind, amount, remaining, issued_at, active_from, expires_at,
@@ -112,7 +112,7 @@ SELECT a.address, b.asset,
   FROM accounts a
   JOIN balances b ON b.tenant_id = a.tenant_id AND b.account_id = a.id
  WHERE a.tenant_id = %(tenant)s
-   AND a.address = ANY(%(addresses)s::text[])
+   AND a.address = ANY(%(addresses)b::text[])
  GROUP BY a.address, b.asset
 
 -- name: expired_authorizations

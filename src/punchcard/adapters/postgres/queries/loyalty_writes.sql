@@ -26,15 +26,15 @@ SELECT c.id, c.external_ref, c.deficit, c.debt, c.version,
        c.attributes, c.event_counts, t.tier, t.since
   FROM customers c
   LEFT JOIN customer_tiers t ON t.tenant_id = c.tenant_id AND t.customer_id = c.id
- WHERE c.tenant_id = %(tenant)s AND c.id = ANY(%(ids)s::text[])
+ WHERE c.tenant_id = %(tenant)s AND c.id = ANY(%(ids)b::text[])
  ORDER BY c.id
    FOR UPDATE OF c
 
 -- name: update_customers
 UPDATE customers AS c
    SET deficit = x.deficit, debt = x.debt, version = c.version + 1
-  FROM unnest(%(ids)s::text[], %(deficits)s::bigint[], %(debts)s::bigint[]) AS x(id, deficit, debt)
- WHERE c.tenant_id = %(tenant)s AND c.id = ANY(%(ids)s::text[]) AND c.id = x.id
+  FROM unnest(%(ids)b::text[], %(deficits)b::bigint[], %(debts)b::bigint[]) AS x(id, deficit, debt)
+ WHERE c.tenant_id = %(tenant)s AND c.id = ANY(%(ids)b::text[]) AND c.id = x.id
 
 -- name: claim_operation
 -- A concurrent call with the same key waits here until the first commits, then
@@ -60,9 +60,9 @@ INSERT INTO lots
 SELECT %(tenant)s, x.customer_id, x.kind, x.amount, x.amount, x.issued_at, x.active_from,
        x.expires_at, %(value_points)s, %(value_minor)s, %(transaction_id)s,
        CASE WHEN x.pending THEN NULL ELSE %(transaction_id)s::bigint END, x.order_id
-  FROM unnest(%(customer_ids)s::text[], %(kinds)s::text[], %(amounts)s::bigint[],
-              %(issued_at)s::timestamptz[], %(active_from)s::timestamptz[],
-              %(expires_at)s::timestamptz[], %(pending)s::boolean[], %(order_ids)s::text[])
+  FROM unnest(%(customer_ids)b::text[], %(kinds)b::text[], %(amounts)b::bigint[],
+              %(issued_at)b::timestamptz[], %(active_from)b::timestamptz[],
+              %(expires_at)b::timestamptz[], %(pending)b::boolean[], %(order_ids)b::text[])
        WITH ORDINALITY AS x(customer_id, kind, amount, issued_at, active_from, expires_at,
                             pending, order_id, n)
  ORDER BY x.n
@@ -74,7 +74,7 @@ RETURNING id
 WITH d AS (
     INSERT INTO lot_draws (tenant_id, lot_id, transaction_id, amount, reason)
     SELECT %(tenant)s, x.lot_id, %(transaction_id)s, x.amount, x.reason
-      FROM unnest(%(lot_ids)s::bigint[], %(amounts)s::bigint[], %(reasons)s::text[])
+      FROM unnest(%(lot_ids)b::bigint[], %(amounts)b::bigint[], %(reasons)b::text[])
            AS x(lot_id, amount, reason)
     RETURNING lot_id, amount, reason
 ), net AS (
@@ -87,7 +87,7 @@ UPDATE lots AS l SET remaining = l.remaining - net.taken
 
 -- name: activate_lots
 UPDATE lots SET activated_by = %(transaction_id)s
- WHERE tenant_id = %(tenant)s AND id = ANY(%(ids)s::bigint[]) AND activated_by IS NULL
+ WHERE tenant_id = %(tenant)s AND id = ANY(%(ids)b::bigint[]) AND activated_by IS NULL
 
 -- name: insert_order
 INSERT INTO orders

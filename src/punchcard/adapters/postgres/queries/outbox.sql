@@ -53,6 +53,6 @@ LIMIT %(limit)s
 
 -- name: record_warnings
 INSERT INTO expiry_warnings (tenant_id, lot_id)
-SELECT %(tenant)s, unnest(%(lots)s::bigint[])
+SELECT %(tenant)s, unnest(%(lots)b::bigint[])
 ON CONFLICT DO NOTHING
 RETURNING lot_id

@@ -49,25 +49,25 @@ SELECT version FROM rulesets
 -- name: rule_usage
 SELECT rule_id, period_key, used FROM rule_usage
  WHERE tenant_id = %(tenant)s AND holder = %(holder)s
-   AND (rule_id, period_key) IN (SELECT * FROM unnest(%(rules)s::text[], %(periods)s::text[]))
+   AND (rule_id, period_key) IN (SELECT * FROM unnest(%(rules)b::text[], %(periods)b::text[]))
 
 -- name: open_budgets
 INSERT INTO rule_usage (tenant_id, rule_id, holder, period_key, used)
-SELECT %(tenant)s, r, '*', 'budget', 0 FROM unnest(%(rules)s::text[]) AS r ORDER BY r
+SELECT %(tenant)s, r, '*', 'budget', 0 FROM unnest(%(rules)b::text[]) AS r ORDER BY r
 ON CONFLICT DO NOTHING
 
 -- name: lock_budgets
 -- Sorted, so two earns drawing on the same budgets cannot deadlock.
 SELECT rule_id, used FROM rule_usage
  WHERE tenant_id = %(tenant)s AND holder = '*' AND period_key = 'budget'
-   AND rule_id = ANY(%(rules)s::text[])
+   AND rule_id = ANY(%(rules)b::text[])
  ORDER BY rule_id
    FOR UPDATE
 
 -- name: add_usage
 INSERT INTO rule_usage AS u (tenant_id, rule_id, holder, period_key, used)
 SELECT %(tenant)s, x.rule_id, x.holder, x.period_key, x.used
-  FROM unnest(%(rules)s::text[], %(holders)s::text[], %(periods)s::text[], %(used)s::bigint[])
+  FROM unnest(%(rules)b::text[], %(holders)b::text[], %(periods)b::text[], %(used)b::bigint[])
        AS x(rule_id, holder, period_key, used)
  ORDER BY x.rule_id, x.holder, x.period_key
 ON CONFLICT (tenant_id, rule_id, holder, period_key) DO UPDATE SET used = u.used + EXCLUDED.used

@@ -58,7 +58,7 @@ WHERE tenant_id = %(tenant)s AND endpoint_id = %(id)s AND status = 'disabled'
 -- and that existed when the event was recorded, in the events' order.
 INSERT INTO webhook_messages (tenant_id, endpoint_id, event_id, next_attempt_at)
 SELECT e.tenant_id, e.id, o.event_id, %(now)s
-FROM unnest(%(event_ids)s::text[]) WITH ORDINALITY AS ev(event_id, n)
+FROM unnest(%(event_ids)b::text[]) WITH ORDINALITY AS ev(event_id, n)
 JOIN outbox o ON o.event_id = ev.event_id
 JOIN webhook_endpoints e ON e.tenant_id = o.tenant_id AND e.enabled
  AND e.created_at <= o.recorded_at
@@ -122,7 +122,7 @@ LIMIT %(limit)s
 SELECT a.message_id, a.attempted_at, a.status_code, a.duration_ms, a.outcome, a.error,
        a.response_body
 FROM webhook_attempts a
-WHERE a.message_id = ANY (%(ids)s::bigint[])
+WHERE a.message_id = ANY (%(ids)b::bigint[])
 ORDER BY a.message_id, a.id
 
 -- name: webhook_health
