@@ -3,7 +3,15 @@ exactly once, many to a database transaction.
 
     outcomes = ingest(loyalty, [Purchase(...), Refund(...), ...])
 
-Each event is still its own use case: it claims its own key (order id, event id,
+The events are split into rounds (``_rounds``): an event goes in the round after
+the last one holding an event of its customer or of its key, so a customer's
+events, and events sharing an order or event id, keep the order given. In each
+round, purchases and engagement events go set-based, up to ``BULK_GROUP`` of one
+tenant per transaction on up to ``BULK_LANES`` connections
+(``bulk.earn_group``); refunds, and what the set-based path hands back, go one
+by one:
+
+Each such event is still its own use case: it claims its own key (order id, event id,
 refund id), takes its customer's lock and keeps every invariant, in a SAVEPOINT
 of a transaction shared with up to ``group`` other events (``UnitOfWork.nested``).
 The savepoint checks the deferred zero-sum constraint before it is released; an
@@ -20,7 +28,8 @@ Limits and recovery:
   connection the event (or the whole group, if its COMMIT failed) is applied
   again on its own; it is idempotent, so "replayed" may then be the answer.
 - A campaign budget row is shared by every customer: under a budgeted campaign
-  groups take turns on it, and the batch is little faster than single events.
+  every earn goes one by one, groups take turns on it, and the batch is little
+  faster than single events.
 - Each lane holds one pooled connection while it runs.
 """
 
