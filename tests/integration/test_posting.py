@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import psycopg
 import pytest
 
 from punchcard import AccountPolicy, Ledger, Posting, TransactionKind
-from punchcard.domain import errors
+from punchcard.domain import commands, errors
 from tests.conftest import setup_tenant
 
 
@@ -186,3 +187,55 @@ def test_bad_input_writes_nothing(ledger: Ledger, tenant: str) -> None:
                     idempotency_key="bad", metadata={"rate": 0.5})  # fmt: skip
     with pytest.raises(errors.UnknownAccount):
         ledger.balance(tenant, "customer:a:points", "PTS")
+
+
+# -- many posts at once (Journal.post_many, the set-based batch's ledger write) -------
+
+
+def _post(tenant: str, key: str, *postings: Posting) -> commands.Post:
+    return commands.Post(tenant=tenant, postings=postings, idempotency_key=key, metadata={})
+
+
+def test_many_posts_land_as_each_alone_would_and_replay_by_key(ledger: Ledger, tenant: str) -> None:
+    earn(ledger, tenant, "a", 100, "seed")
+    lot = [
+        _post(tenant, "m-1", Posting("program:issuance", "customer:a:points", "PTS", 30)),
+        _post(tenant, "m-2", Posting("customer:a:points", "program:redeemed", "PTS", 120)),
+        _post(tenant, "m-3", Posting("program:issuance", "customer:b:points", "PTS", 5)),
+    ]
+    with ledger.unit_of_work() as uow:
+        results = uow.journal.post_many(lot)
+        uow.commit()
+    assert [r.replayed for r in results] == [False, False, False]
+    assert ledger.balance(tenant, "customer:a:points", "PTS").posted == 100 + 30 - 120
+    assert ledger.balance(tenant, "customer:b:points", "PTS").posted == 5
+    assert [ledger.transaction(tenant, r.transaction.id) for r in results] == [
+        r.transaction for r in results
+    ]
+    with ledger.unit_of_work() as uow:
+        again = uow.journal.post_many(lot)
+        uow.commit()
+    assert [(r.replayed, r.transaction.id) for r in again] == [
+        (True, r.transaction.id) for r in results
+    ]
+    assert ledger.verify(tenant=tenant).ok
+
+
+def test_many_posts_that_would_overdraw_an_account_write_nothing(
+    ledger: Ledger, tenant: str, database_url: str
+) -> None:
+    earn(ledger, tenant, "a", 100, "seed")
+    lot = [
+        _post(tenant, "o-1", Posting("program:issuance", "customer:b:points", "PTS", 50)),
+        _post(tenant, "o-2", Posting("customer:a:points", "program:redeemed", "PTS", 101)),
+    ]
+    with ledger.unit_of_work() as uow, pytest.raises(errors.InsufficientFunds):
+        uow.journal.post_many(lot)  # the unit of work, not committed, rolls back
+    assert ledger.balance(tenant, "customer:a:points", "PTS").posted == 100
+    with psycopg.connect(database_url, options="-c search_path=punchcard") as conn:
+        found = conn.execute(
+            "SELECT count(*) FROM transactions"
+            " WHERE tenant_id = %s AND idempotency_key LIKE 'o-%%'",
+            (tenant,),
+        ).fetchone()
+    assert found == (0,)
