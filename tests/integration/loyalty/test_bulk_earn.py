@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from punchcard.domain.errors import PunchcardError
@@ -143,9 +143,13 @@ def _table(database_url: str, sql: str, tenant: str) -> list[Any]:
 
 @pytest.mark.parametrize("ruleset", list(RULESETS))
 @settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(spec=events_strategy)
+@example(  # a refund between purchases of its order id: it must stay between them
+    spec=[("purchase", -1, 0, 0, "USD", None), ("refund", 0, 0, 1, "", None),
+          ("purchase", 0, 0, 1, "USD", 1)]
+)  # fmt: skip
 def test_a_batch_answers_and_books_as_the_events_one_at_a_time(
     loyalty: Loyalty, database_url: str, ruleset: str, spec: list[tuple[Any, ...]]
 ) -> None:

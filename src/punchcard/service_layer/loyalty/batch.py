@@ -154,15 +154,19 @@ def _rounds(
     todo: list[tuple[int, Event]], owners: dict[Lane, str]
 ) -> list[list[tuple[int, Event]]]:
     """Split the events into rounds applied one after the other: an event goes in
-    the round after the last that has an event of its customer or of its key, so a
-    customer's events, and the events that share a key, keep the order given, and
-    no round has a customer or a key twice."""
-    last: dict[tuple[str, str, str], int] = {}
+    the round after the last that has an event of its customer or of its key (a
+    refund also takes its order's key), so a customer's events, events that share
+    a key, and a refund and the purchases of its order keep the order given, and no
+    round has a customer or a key twice."""
+    last: dict[tuple[str, ...], int] = {}
     rounds: list[list[tuple[int, Event]]] = []
     for index, event in todo:
-        lane, key = ("lane", *_lane(event, owners)), ("key", event.tenant, event.key)
-        n = max(last.get(lane, -1), last.get(key, -1)) + 1
-        last[lane] = last[key] = n
+        marks = [("lane", *_lane(event, owners)), ("key", event.tenant, event.key)]
+        if isinstance(event, Refund):
+            marks.append(("key", event.tenant, f"order:{event.order_id}"))
+        n = max(last.get(mark, -1) for mark in marks) + 1
+        for mark in marks:
+            last[mark] = n
         if n == len(rounds):
             rounds.append([])
         rounds[n].append((index, event))
