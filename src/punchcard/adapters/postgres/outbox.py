@@ -10,7 +10,7 @@ batch: delivery is at least once, de-duplicated downstream by the event id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,17 +55,16 @@ class Outbox:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def add(self, tenant: str, events: Iterable[Event]) -> None:
-        params = [
-            {"tenant": tenant, "type": e.type, "subject": e.subject, "data": Jsonb(e.data),
-             "occurred_at": e.occurred_at}
-            for e in events
-        ]  # fmt: skip
-        if len(params) == 1:
-            self._conn.execute(query("add_event"), params[0])
-        elif params:
-            with self._conn.cursor() as cur:
-                cur.executemany(query("add_event"), params)
+    def add(self, tenant: str, events: Sequence[Event]) -> None:
+        """Outbox rows, in the order given."""
+        if not events:
+            return
+        self._conn.execute(
+            query("add_event"),
+            {"tenant": tenant, "types": [e.type for e in events],
+             "subjects": [e.subject for e in events], "data": [Jsonb(e.data) for e in events],
+             "occurred_at": [e.occurred_at for e in events]},
+        )  # fmt: skip
 
     def get(self, tenant: str, event_id: str) -> StoredEvent | None:
         row = self._conn.execute(

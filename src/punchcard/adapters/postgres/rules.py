@@ -134,28 +134,43 @@ class RulesStore:
         )
 
     def measure(self, tenant: str, customer: str, measure: Measure, since: datetime) -> int:
-        name = "points_measure" if measure is Measure.POINTS_EARNED else "spend_measure"
-        row = self._conn.execute(
-            query(name), {"tenant": tenant, "customer": customer, "since": since}
-        ).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
+        return self.measures(tenant, measure, [(customer, since)]).get(customer, 0)
 
-    def change_tier(
-        self,
-        tenant: str,
-        customer: str,
-        *,
-        change: TierChange,
-    ) -> None:
-        params = {"tenant": tenant, "customer": customer}
+    def measures(
+        self, tenant: str, measure: Measure, windows: Sequence[tuple[str, datetime]]
+    ) -> dict[str, int]:
+        """Each customer's tier measure since its window opened."""
+        if not windows:
+            return {}
+        name = "points_measure" if measure is Measure.POINTS_EARNED else "spend_measure"
+        rows = self._conn.execute(
+            query(name),
+            {"tenant": tenant, "customers": [c for c, _ in windows],
+             "since": [s for _, s in windows]},
+        )  # fmt: skip
+        return {customer: int(value) for customer, value in rows}
+
+    def change_tier(self, tenant: str, customer: str, *, change: TierChange) -> None:
+        self.change_tiers(tenant, [(customer, change)])
+
+    def change_tiers(self, tenant: str, changes: Sequence[tuple[str, TierChange]]) -> None:
+        """Move each (customer, change) to its new tier and record the change."""
+        if not changes:
+            return
+        customers = [c for c, _ in changes]
         self._conn.execute(
-            query("set_tier"), params | {"tier": change.to_tier, "since": change.changed_at}
-        )
+            query("set_tier"),
+            {"tenant": tenant, "customers": customers,
+             "tiers": [t.to_tier for _, t in changes], "since": [t.changed_at for _, t in changes]},
+        )  # fmt: skip
         self._conn.execute(
             query("insert_tier_change"),
-            params | {"from_tier": change.from_tier, "to_tier": change.to_tier,
-                      "reason": change.reason, "measure": change.measure,
-                      "at": change.changed_at},
+            {"tenant": tenant, "customers": customers,
+             "from_tiers": [t.from_tier for _, t in changes],
+             "to_tiers": [t.to_tier for _, t in changes],
+             "reasons": [t.reason for _, t in changes],
+             "measures": [t.measure for _, t in changes],
+             "changed_at": [t.changed_at for _, t in changes]},
         )  # fmt: skip
 
     def tier_history(self, tenant: str, customer: str) -> list[TierChange]:

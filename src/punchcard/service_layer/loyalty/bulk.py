@@ -28,9 +28,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from punchcard.adapters.postgres.loyalty.bulk import Claim, Order
+from punchcard.adapters.postgres.loyalty.bulk import Claim
 from punchcard.adapters.postgres.loyalty.customers import Profile
 from punchcard.adapters.postgres.loyalty.operations import key_taken
+from punchcard.adapters.postgres.loyalty.orders import Order
 from punchcard.domain import commands as ledger_commands
 from punchcard.domain import events as domain_events
 from punchcard.domain.errors import PunchcardError, UnknownCustomer
@@ -287,7 +288,7 @@ def _write(w: LoyaltyWork, tenant: str, earns: list[_Earn]) -> None:
     results = w.journal.post_many([e.post for e in posting if e.post is not None])
     for earn, posted in zip(posting, results, strict=True):
         earn.txn_id = posted.transaction.id
-    lot_ids = w.bulk.insert_lots(
+    lot_ids = w.lots.insert_many(
         tenant, [(e.txn_id, e.movement) for e in posting if e.txn_id is not None]
     )
     for earn, ids in zip(posting, lot_ids, strict=True):
@@ -309,7 +310,7 @@ def _write(w: LoyaltyWork, tenant: str, earns: list[_Earn]) -> None:
         for e in earns
         if isinstance(e.cmd, Purchase)
     ]  # fmt: skip
-    w.bulk.add_orders(tenant, orders)
+    w.orders.add_orders(tenant, orders)
     outbox: list[Event] = []
     finished: list[tuple[int, dict[str, JsonValue], dict[str, JsonValue] | None]] = []
     for e in earns:
@@ -322,7 +323,7 @@ def _write(w: LoyaltyWork, tenant: str, earns: list[_Earn]) -> None:
         outbox += for_operation(e.request, result)
         finished.append((e.op_id, to_document(result), e.inputs))
         e.result = result
-    w.bulk.add_events(tenant, outbox)
+    w.outbox.add(tenant, outbox)
     w.bulk.finish(tenant, finished)
 
 
@@ -340,7 +341,7 @@ def _move_tiers(w: LoyaltyWork, tenant: str, programme: Programme, earns: list[_
             for e in group
             if e.rating.tiers is not None
         ]
-        measured = w.bulk.measures(tenant, measure, windows)
+        measured = w.rules.measures(tenant, measure, windows)
         for e in group:
             assert e.rating.tiers is not None
             value = measured.get(e.cmd.customer_id, 0)
@@ -348,7 +349,7 @@ def _move_tiers(w: LoyaltyWork, tenant: str, programme: Programme, earns: list[_
             if higher is not None:
                 e.tier_change = TierChange(e.rating.tier, higher, "qualified", value, e.at)
                 changes.append((e.cmd.customer_id, e.tier_change))
-    w.bulk.change_tiers(tenant, changes)
+    w.rules.change_tiers(tenant, changes)
 
 
 def _facts(cmd: Earn, programme: Programme) -> EventFacts:

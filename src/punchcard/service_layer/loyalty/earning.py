@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from punchcard.adapters.postgres.loyalty.orders import Order
 from punchcard.domain.loyalty import accounts
 from punchcard.domain.loyalty.commands import Engagement, Purchase
 from punchcard.domain.loyalty.earning import Breakdown
@@ -47,11 +48,10 @@ def earn(loyalty: Loyalty, request: Purchase | Engagement) -> EarnResult:
             )  # fmt: skip
         tier_change = record(w, scope, cmd.customer_id, rating, occurred_at)
         if isinstance(cmd, Purchase):
-            w.orders.add_order(
-                cmd.tenant, order_id=cmd.order_id, customer_id=cmd.customer_id,
-                amount=cmd.amount, currency=cmd.currency, points=rating.breakdown.points,
-                occurred_at=occurred_at, operation_id=op_id, transaction_id=txn_id,
-            )  # fmt: skip
+            w.orders.add_order(cmd.tenant, Order(
+                cmd.order_id, cmd.customer_id, cmd.amount, cmd.currency, rating.breakdown.points,
+                occurred_at, op_id, txn_id,
+            ))  # fmt: skip
         return result(
             cmd, rating.breakdown, credited=credited, lot_ids=lot_ids, txn_id=txn_id,
             tier_change=tier_change,

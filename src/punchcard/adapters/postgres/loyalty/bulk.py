@@ -14,10 +14,6 @@ from psycopg.types.json import Jsonb
 from punchcard.adapters.postgres.errors import translated
 from punchcard.adapters.postgres.queries import query
 from punchcard.adapters.postgres.types import Connection
-from punchcard.domain.events import Event
-from punchcard.domain.loyalty.movement import Movement
-from punchcard.domain.rules.document import Measure
-from punchcard.domain.rules.versions import TierChange
 from punchcard.domain.validation import JsonValue
 
 
@@ -36,18 +32,6 @@ class Taken:
     kind: str
     fingerprint: bytes
     result: dict[str, Any] | None
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    order_id: str
-    customer_id: str
-    amount: int
-    currency: str
-    points: int
-    occurred_at: datetime
-    operation_id: int
-    transaction_id: int | None
 
 
 class BulkStore:
@@ -130,95 +114,4 @@ class BulkStore:
             query("count_events"),
             {"tenant": tenant, "customers": [c for c, _ in counted],
              "kinds": [k for _, k in counted]},
-        )  # fmt: skip
-
-    def measures(
-        self, tenant: str, measure: Measure, windows: Sequence[tuple[str, datetime]]
-    ) -> dict[str, int]:
-        """Each customer's tier measure since its window opened."""
-        if not windows:
-            return {}
-        name = "points_measures" if measure is Measure.POINTS_EARNED else "spend_measures"
-        rows = self._conn.execute(
-            query(name),
-            {"tenant": tenant, "customers": [c for c, _ in windows],
-             "since": [s for _, s in windows]},
-        )  # fmt: skip
-        return {customer: int(value) for customer, value in rows}
-
-    def change_tiers(self, tenant: str, changes: Sequence[tuple[str, TierChange]]) -> None:
-        """Move each (customer, change) to its new tier and record the change."""
-        if not changes:
-            return
-        customers = [c for c, _ in changes]
-        self._conn.execute(
-            query("set_tiers"),
-            {"tenant": tenant, "customers": customers,
-             "tiers": [t.to_tier for _, t in changes], "since": [t.changed_at for _, t in changes]},
-        )  # fmt: skip
-        self._conn.execute(
-            query("insert_tier_changes"),
-            {"tenant": tenant, "customers": customers,
-             "from_tiers": [t.from_tier for _, t in changes],
-             "to_tiers": [t.to_tier for _, t in changes],
-             "reasons": [t.reason for _, t in changes],
-             "measures": [t.measure for _, t in changes],
-             "changed_at": [t.changed_at for _, t in changes]},
-        )  # fmt: skip
-
-    def insert_lots(
-        self, tenant: str, movements: Sequence[tuple[int, Movement]]
-    ) -> list[list[int]]:
-        """Each movement's new lots (under its transaction id); their ids per movement.
-        Draws and activations are not written here: the caller sends movements that
-        have none."""
-        lots = [(txn, lot) for txn, m in movements for lot in m.new_lots]
-        if not lots:
-            return [[] for _ in movements]
-        value = movements[0][1].programme.point_value
-        rows = self._conn.execute(
-            query("insert_lots_many"),
-            {
-                "tenant": tenant,
-                "value_points": value.points,
-                "value_minor": value.value,
-                "transaction_ids": [txn for txn, _ in lots],
-                "customer_ids": [lot.customer_id for _, lot in lots],
-                "kinds": [lot.kind.value for _, lot in lots],
-                "amounts": [lot.amount for _, lot in lots],
-                "issued_at": [lot.issued_at for _, lot in lots],
-                "active_from": [lot.active_from for _, lot in lots],
-                "expires_at": [lot.expires_at for _, lot in lots],
-                "pending": [lot.pending for _, lot in lots],
-                "order_ids": [lot.order_id for _, lot in lots],
-            },
-        ).fetchall()
-        ids = iter(sorted(lot_id for (lot_id,) in rows))
-        return [[next(ids) for _ in m.new_lots] for _, m in movements]
-
-    def add_orders(self, tenant: str, orders: Sequence[Order]) -> None:
-        if not orders:
-            return
-        with translated():
-            self._conn.execute(
-                query("insert_orders"),
-                {"tenant": tenant, "order_ids": [o.order_id for o in orders],
-                 "customer_ids": [o.customer_id for o in orders],
-                 "amounts": [o.amount for o in orders],
-                 "currencies": [o.currency for o in orders],
-                 "points": [o.points for o in orders],
-                 "occurred_at": [o.occurred_at for o in orders],
-                 "operation_ids": [o.operation_id for o in orders],
-                 "transaction_ids": [o.transaction_id for o in orders]},
-            )  # fmt: skip
-
-    def add_events(self, tenant: str, events: Sequence[Event]) -> None:
-        """Outbox rows, in the order given."""
-        if not events:
-            return
-        self._conn.execute(
-            query("add_events"),
-            {"tenant": tenant, "types": [e.type for e in events],
-             "subjects": [e.subject for e in events], "data": [Jsonb(e.data) for e in events],
-             "occurred_at": [e.occurred_at for e in events]},
         )  # fmt: skip

@@ -121,25 +121,34 @@ class LotStore:
             ) from exc
 
     def _insert_lots(self, tenant: str, transaction_id: int, movement: Movement) -> list[int]:
-        lots = movement.new_lots
+        return self.insert_many(tenant, [(transaction_id, movement)])[0]
+
+    def insert_many(
+        self, tenant: str, movements: Sequence[tuple[int, Movement]]
+    ) -> list[list[int]]:
+        """Each movement's new lots (under its transaction id); their ids per movement.
+        Draws and activations are not written here: the caller sends movements that
+        have none."""
+        lots = [(txn, lot) for txn, m in movements for lot in m.new_lots]
         if not lots:
-            return []
-        value = movement.programme.point_value
+            return [[] for _ in movements]
+        value = movements[0][1].programme.point_value
         rows = self._conn.execute(
             query("insert_lots"),
             {
                 "tenant": tenant,
-                "transaction_id": transaction_id,
                 "value_points": value.points,
                 "value_minor": value.value,
-                "customer_ids": [lot.customer_id for lot in lots],
-                "kinds": [lot.kind.value for lot in lots],
-                "amounts": [lot.amount for lot in lots],
-                "issued_at": [lot.issued_at for lot in lots],
-                "active_from": [lot.active_from for lot in lots],
-                "expires_at": [lot.expires_at for lot in lots],
-                "pending": [lot.pending for lot in lots],
-                "order_ids": [lot.order_id for lot in lots],
+                "transaction_ids": [txn for txn, _ in lots],
+                "customer_ids": [lot.customer_id for _, lot in lots],
+                "kinds": [lot.kind.value for _, lot in lots],
+                "amounts": [lot.amount for _, lot in lots],
+                "issued_at": [lot.issued_at for _, lot in lots],
+                "active_from": [lot.active_from for _, lot in lots],
+                "expires_at": [lot.expires_at for _, lot in lots],
+                "pending": [lot.pending for _, lot in lots],
+                "order_ids": [lot.order_id for _, lot in lots],
             },
         ).fetchall()
-        return sorted(id for (id,) in rows)
+        ids = iter(sorted(lot_id for (lot_id,) in rows))
+        return [[next(ids) for _ in m.new_lots] for _, m in movements]

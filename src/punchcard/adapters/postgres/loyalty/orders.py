@@ -3,9 +3,11 @@ need, each written once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from punchcard.adapters.postgres.errors import translated
 from punchcard.adapters.postgres.queries import query
 from punchcard.adapters.postgres.types import Connection
 from punchcard.domain.errors import UnknownAuthorization, UnknownOrder
@@ -24,29 +26,40 @@ class AuthorizationRow:
     resolved_by: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class Order:
+    order_id: str
+    customer_id: str
+    amount: int
+    currency: str
+    points: int
+    occurred_at: datetime
+    operation_id: int
+    transaction_id: int | None
+
+
 class OrderStore:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def add_order(
-        self,
-        tenant: str,
-        *,
-        order_id: str,
-        customer_id: str,
-        amount: int,
-        currency: str,
-        points: int,
-        occurred_at: datetime,
-        operation_id: int,
-        transaction_id: int | None,
-    ) -> None:
-        self._conn.execute(
-            query("insert_order"),
-            {"tenant": tenant, "order_id": order_id, "customer_id": customer_id, "amount": amount,
-             "currency": currency, "points": points, "occurred_at": occurred_at,
-             "operation_id": operation_id, "transaction_id": transaction_id},
-        )  # fmt: skip
+    def add_order(self, tenant: str, order: Order) -> None:
+        self.add_orders(tenant, [order])
+
+    def add_orders(self, tenant: str, orders: Sequence[Order]) -> None:
+        if not orders:
+            return
+        with translated():
+            self._conn.execute(
+                query("insert_order"),
+                {"tenant": tenant, "order_ids": [o.order_id for o in orders],
+                 "customer_ids": [o.customer_id for o in orders],
+                 "amounts": [o.amount for o in orders],
+                 "currencies": [o.currency for o in orders],
+                 "points": [o.points for o in orders],
+                 "occurred_at": [o.occurred_at for o in orders],
+                 "operation_ids": [o.operation_id for o in orders],
+                 "transaction_ids": [o.transaction_id for o in orders]},
+            )  # fmt: skip
 
     def customer_of(self, tenant: str, order_id: str) -> str:
         row = self._conn.execute(

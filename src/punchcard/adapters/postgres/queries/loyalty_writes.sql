@@ -52,22 +52,6 @@ SELECT id, kind, request_hash, result FROM operations
 UPDATE operations SET result = %(result)s, inputs = %(inputs)s
  WHERE tenant_id = %(tenant)s AND id = %(id)s
 
--- name: insert_lots
--- Identity values follow the ORDER BY, so the caller maps sorted ids to its lots.
-INSERT INTO lots
-       (tenant_id, customer_id, kind, amount, remaining, issued_at, active_from, expires_at,
-        value_points, value_minor, transaction_id, activated_by, order_id)
-SELECT %(tenant)s, x.customer_id, x.kind, x.amount, x.amount, x.issued_at, x.active_from,
-       x.expires_at, %(value_points)s, %(value_minor)s, %(transaction_id)s,
-       CASE WHEN x.pending THEN NULL ELSE %(transaction_id)s::bigint END, x.order_id
-  FROM unnest(%(customer_ids)b::text[], %(kinds)b::text[], %(amounts)b::bigint[],
-              %(issued_at)b::timestamptz[], %(active_from)b::timestamptz[],
-              %(expires_at)b::timestamptz[], %(pending)b::boolean[], %(order_ids)b::text[])
-       WITH ORDINALITY AS x(customer_id, kind, amount, issued_at, active_from, expires_at,
-                            pending, order_id, n)
- ORDER BY x.n
-RETURNING id
-
 -- name: draw_lots
 -- Records the draws and moves each lot's remaining by their net amount; the
 -- lots_remaining_within_amount CHECK refuses a draw larger than what is left.
@@ -88,13 +72,6 @@ UPDATE lots AS l SET remaining = l.remaining - net.taken
 -- name: activate_lots
 UPDATE lots SET activated_by = %(transaction_id)s
  WHERE tenant_id = %(tenant)s AND id = ANY(%(ids)b::bigint[]) AND activated_by IS NULL
-
--- name: insert_order
-INSERT INTO orders
-       (tenant_id, order_id, customer_id, amount, currency, points, occurred_at, operation_id,
-        transaction_id)
-VALUES (%(tenant)s, %(order_id)s, %(customer_id)s, %(amount)s, %(currency)s, %(points)s,
-        %(occurred_at)s, %(operation_id)s, %(transaction_id)s)
 
 -- name: insert_refund
 INSERT INTO refunds
@@ -126,3 +103,33 @@ UPDATE adjustments
    SET status = %(status)s, decided_by = %(decided_by)s, decided_at = %(decided_at)s,
        note = %(note)s, transaction_id = %(transaction_id)s
  WHERE tenant_id = %(tenant)s AND id = %(id)s AND status = 'pending'
+
+-- name: insert_lots
+-- Each lot under its own transaction; identity values follow the ORDER BY, so the
+-- caller maps sorted ids to its lots.
+INSERT INTO lots
+       (tenant_id, customer_id, kind, amount, remaining, issued_at, active_from, expires_at,
+        value_points, value_minor, transaction_id, activated_by, order_id)
+SELECT %(tenant)s, x.customer_id, x.kind, x.amount, x.amount, x.issued_at, x.active_from,
+       x.expires_at, %(value_points)s, %(value_minor)s, x.transaction_id,
+       CASE WHEN x.pending THEN NULL ELSE x.transaction_id END, x.order_id
+  FROM unnest(%(transaction_ids)b::bigint[], %(customer_ids)b::text[], %(kinds)b::text[],
+              %(amounts)b::bigint[], %(issued_at)b::timestamptz[],
+              %(active_from)b::timestamptz[], %(expires_at)b::timestamptz[],
+              %(pending)b::boolean[], %(order_ids)b::text[])
+       WITH ORDINALITY AS x(transaction_id, customer_id, kind, amount, issued_at, active_from,
+                            expires_at, pending, order_id, n)
+ ORDER BY x.n
+RETURNING id
+
+-- name: insert_order
+INSERT INTO orders
+       (tenant_id, order_id, customer_id, amount, currency, points, occurred_at, operation_id,
+        transaction_id)
+SELECT %(tenant)s, x.order_id, x.customer_id, x.amount, x.currency, x.points, x.occurred_at,
+       x.operation_id, x.transaction_id
+  FROM unnest(%(order_ids)b::text[], %(customer_ids)b::text[], %(amounts)b::bigint[],
+              %(currencies)b::text[], %(points)b::bigint[], %(occurred_at)b::timestamptz[],
+              %(operation_ids)b::bigint[], %(transaction_ids)b::bigint[])
+       AS x(order_id, customer_id, amount, currency, points, occurred_at, operation_id,
+            transaction_id)

@@ -1,7 +1,3 @@
--- name: add_event
-INSERT INTO outbox (tenant_id, type, subject, data, occurred_at)
-VALUES (%(tenant)s, %(type)s, %(subject)s, %(data)s, coalesce(%(occurred_at)s, now()))
-
 -- name: claim_cursor
 INSERT INTO outbox_cursors (sink) VALUES (%(sink)s) ON CONFLICT (sink) DO NOTHING
 
@@ -56,3 +52,11 @@ INSERT INTO expiry_warnings (tenant_id, lot_id)
 SELECT %(tenant)s, unnest(%(lots)b::bigint[])
 ON CONFLICT DO NOTHING
 RETURNING lot_id
+
+-- name: add_event
+-- Outbox rows in the order given (ids follow it).
+INSERT INTO outbox (tenant_id, type, subject, data, occurred_at)
+SELECT %(tenant)s, x.type, x.subject, x.data, coalesce(x.occurred_at, now())
+  FROM unnest(%(types)b::text[], %(subjects)b::text[], %(data)b::jsonb[],
+              %(occurred_at)b::timestamptz[]) WITH ORDINALITY AS x(type, subject, data, occurred_at, n)
+ ORDER BY x.n

@@ -88,33 +88,6 @@ UPDATE customers
 UPDATE customers SET attributes = %(attributes)s
  WHERE tenant_id = %(tenant)s AND id = %(customer)s
 
--- name: points_measure
--- Qualifying points: what earns issued since the window opened, less what
--- refunds recorded since then took back.
-SELECT (SELECT coalesce(sum(amount), 0) FROM lots
-         WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s
-           AND kind IN ('earned', 'bonus', 'engagement') AND issued_at >= %(since)s)
-     - (SELECT coalesce(sum(points_reversed), 0) FROM refunds
-         WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s
-           AND recorded_at >= %(since)s)
-
--- name: spend_measure
-SELECT (SELECT coalesce(sum(amount), 0) FROM orders
-         WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s
-           AND occurred_at >= %(since)s)
-     - (SELECT coalesce(sum(amount), 0) FROM refunds
-         WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s
-           AND recorded_at >= %(since)s)
-
--- name: set_tier
-INSERT INTO customer_tiers AS t (tenant_id, customer_id, tier, since)
-VALUES (%(tenant)s, %(customer)s, %(tier)s, %(since)s)
-ON CONFLICT (tenant_id, customer_id) DO UPDATE SET tier = EXCLUDED.tier, since = EXCLUDED.since
-
--- name: insert_tier_change
-INSERT INTO tier_changes (tenant_id, customer_id, from_tier, to_tier, reason, measure, changed_at)
-VALUES (%(tenant)s, %(customer)s, %(from_tier)s, %(to_tier)s, %(reason)s, %(measure)s, %(at)s)
-
 -- name: tier_history
 SELECT from_tier, to_tier, reason, measure, changed_at FROM tier_changes
  WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s
@@ -125,3 +98,40 @@ SELECT customer_id, tier, since FROM customer_tiers
  WHERE tenant_id = %(tenant)s AND customer_id > %(after)s AND since <= %(before)s
  ORDER BY customer_id
  LIMIT %(limit)s
+
+-- name: points_measure
+-- Qualifying points per customer since its window opened: what earns issued,
+-- less what refunds recorded since then took back.
+SELECT x.customer_id,
+       (SELECT coalesce(sum(amount), 0) FROM lots
+         WHERE tenant_id = %(tenant)s AND customer_id = x.customer_id
+           AND kind IN ('earned', 'bonus', 'engagement') AND issued_at >= x.since)
+     - (SELECT coalesce(sum(points_reversed), 0) FROM refunds
+         WHERE tenant_id = %(tenant)s AND customer_id = x.customer_id
+           AND recorded_at >= x.since)
+  FROM unnest(%(customers)b::text[], %(since)b::timestamptz[]) AS x(customer_id, since)
+
+-- name: spend_measure
+SELECT x.customer_id,
+       (SELECT coalesce(sum(amount), 0) FROM orders
+         WHERE tenant_id = %(tenant)s AND customer_id = x.customer_id
+           AND occurred_at >= x.since)
+     - (SELECT coalesce(sum(amount), 0) FROM refunds
+         WHERE tenant_id = %(tenant)s AND customer_id = x.customer_id
+           AND recorded_at >= x.since)
+  FROM unnest(%(customers)b::text[], %(since)b::timestamptz[]) AS x(customer_id, since)
+
+-- name: set_tier
+INSERT INTO customer_tiers AS t (tenant_id, customer_id, tier, since)
+SELECT %(tenant)s, x.customer_id, x.tier, x.since
+  FROM unnest(%(customers)b::text[], %(tiers)b::text[], %(since)b::timestamptz[])
+       AS x(customer_id, tier, since)
+ ORDER BY x.customer_id
+ON CONFLICT (tenant_id, customer_id) DO UPDATE SET tier = EXCLUDED.tier, since = EXCLUDED.since
+
+-- name: insert_tier_change
+INSERT INTO tier_changes (tenant_id, customer_id, from_tier, to_tier, reason, measure, changed_at)
+SELECT %(tenant)s, x.customer_id, x.from_tier, x.to_tier, x.reason, x.measure, x.changed_at
+  FROM unnest(%(customers)b::text[], %(from_tiers)b::text[], %(to_tiers)b::text[],
+              %(reasons)b::text[], %(measures)b::bigint[], %(changed_at)b::timestamptz[])
+       AS x(customer_id, from_tier, to_tier, reason, measure, changed_at)
