@@ -13,6 +13,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from punchcard.adapters.postgres import migrations
+from punchcard.adapters.postgres.arrays import FlatListBinaryDumper
 from punchcard.adapters.postgres.embedded import EmbeddedPostgres
 from punchcard.adapters.postgres.types import Connection
 from punchcard.config import Settings
@@ -31,6 +32,7 @@ class Database:
             min_size=1,
             max_size=pool_size,
             kwargs={"options": f"-c search_path={migrations.SCHEMA} -c TimeZone=UTC"},
+            configure=_configure,
             open=True,
             name="punchcard",
         )
@@ -65,3 +67,7 @@ class Database:
         self.pool.close()
         if self._embedded is not None:
             self._embedded.stop()
+
+
+def _configure(conn: Connection) -> None:
+    conn.adapters.register_dumper(list, FlatListBinaryDumper)
