@@ -84,12 +84,20 @@ class Keys:
         assert key is not None
         return key[0]
 
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token authenticated less than ``CACHE_SECONDS`` ago,
+        without touching the database; None if it must be looked up."""
+        cached = self._cache.get(token)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        return None
+
     def authenticate(self, token: str) -> Principal:
         """The principal a bearer token stands for, or Unauthenticated."""
+        found_cached = self.cached(token)
+        if found_cached is not None:
+            return found_cached
         now = time.monotonic()
-        cached = self._cache.get(token)
-        if cached is not None and cached[0] > now:
-            return cached[1]
         key_id, secret = parse_token(token)
         with self._database.connection() as conn:
             found = ApiKeyStore(conn).get(key_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from punchcard.domain.loyalty.documents import to_json
 from punchcard.domain.loyalty.results import EarnResult, RefundResult
 from punchcard.entrypoints.http.deps import Ingest, Svc
 from punchcard.entrypoints.http.schemas import Event, to_command
@@ -20,5 +21,6 @@ def post_event(event: Event, request: Request, svc: Svc, caller: Ingest) -> JSON
     """One purchase, refund or engagement event. A purchase earns points by the
     ruleset active when it occurred; a refund reverses in proportion."""
     return svc.idempotency.respond(
-        request, caller, event, lambda: apply(svc.loyalty, to_command(caller.tenant, event))
-    )
+        request, caller, event,
+        lambda: to_json(apply(svc.loyalty, to_command(caller.tenant, event))), encoded=True,
+    )  # fmt: skip
