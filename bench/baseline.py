@@ -31,7 +31,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from bench.ingest import purchases, setup
+from bench.ingest import purchases, setup, warm
 from punchcard.adapters.postgres.embedded import EmbeddedPostgres
 from punchcard.config import Settings
 from punchcard.service_layer.loyalty import earning
@@ -105,6 +105,7 @@ def pgbench(url: str, clients: int, seconds: float, shared: str = "") -> float:
 def engine(loyalty: Loyalty, clients: int, seconds: float) -> dict[str, float]:
     tenant = f"bench-{clients}-{os.getpid()}"
     customers = setup(loyalty, tenant, 1_000)
+    warm(loyalty, tenant, customers)
     work = purchases(tenant, customers, int(seconds * 3_000))
     latencies: list[list[float]] = [[] for _ in range(clients)]
     stop = time.perf_counter() + seconds

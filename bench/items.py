@@ -17,7 +17,7 @@ from bench import batch_ingest, http_load, loader, profiles, rules_eval
 from bench import contention as hot
 from bench import reads as reading
 from bench.harness import Server, key, percentiles
-from bench.ingest import setup
+from bench.ingest import setup, warm
 from bench.profiles import Profile
 from bench.report import Figure, Report
 from punchcard.config import Settings
@@ -104,12 +104,13 @@ def http(url: str, server: Server, profile: Profile, report: Report) -> None:
     tenant = f"bench-http-{os.getpid()}"
     with Loyalty.open(Settings(database_url=url, pool_size=4)) as loyalty:
         customers = setup(loyalty, tenant, 1_000)
+        warm(loyalty, tenant, customers)
         token = key(loyalty.ledger.database, tenant, "ingest")
-    warm = [
+    warming = [
         http_load.request("POST", "/v1/events", token, e)
         for e in batch_ingest.events(customers, 100, f"warm-{os.getpid()}")
     ]
-    http_load.closed_loop(server.host, server.port, warm.__getitem__, count=len(warm))
+    http_load.closed_loop(server.host, server.port, warming.__getitem__, count=len(warming))
     found: dict[str, Any] = {"floor": _floor(server)}
     report.add(
         Figure(
