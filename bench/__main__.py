@@ -61,6 +61,7 @@ def run(profile: Profile, only: set[int], report: Report) -> None:
             items.contention(url, profile, report)
         if only & {3, 5, 7, 8}:
             with Server(url) as server:
+                report.details["api_processes"] = server.processes
                 if 3 in only:
                     items.http(url, server, profile, report)
                 if only & {5, 8}:

@@ -3,7 +3,8 @@
 The database is the embedded PostgreSQL in a throwaway data folder, or the
 server PUNCHCARD_DATABASE_URL names; either way ``synchronous_commit`` must be
 on, and the harness refuses to measure otherwise. The API is ``punchcard serve
---no-sweeps`` in a process of its own, on the same database.
+--no-sweeps --processes N`` (N = the cores, or BENCH_API_PROCESSES) in processes
+of its own, on the same database.
 """
 
 from __future__ import annotations
@@ -74,16 +75,20 @@ def key(database_: Database, tenant: str, *roles: str) -> str:
     return token
 
 
-class Server:
-    """``punchcard serve --no-sweeps`` on a free loopback port, as its own process."""
+API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES") or os.cpu_count() or 1)
 
-    def __init__(self, url: str) -> None:
+
+class Server:
+    """``punchcard serve --no-sweeps --processes N`` on a free loopback port."""
+
+    def __init__(self, url: str, processes: int = API_PROCESSES) -> None:
+        self.processes = processes
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
         self.process = subprocess.Popen(  # noqa: S603 - our own command
             [sys.executable, "-m", "punchcard", "serve", "--port", str(self.port),
-             "--no-sweeps"],
+             "--no-sweeps", "--processes", str(processes)],
             env=os.environ | {"PUNCHCARD_DATABASE_URL": url},
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -100,8 +105,10 @@ class Server:
         return f"http://{self.host}:{self.port}"
 
     def peak_rss_mb(self) -> float:
-        """The process's resident-set high-water mark so far (VmHWM)."""
-        return peak_rss_mb(self.process.pid)
+        """The resident-set high-water mark so far (VmHWM) of the API process: with
+        several, the largest of them (the parent only supervises)."""
+        pids = [self.process.pid, *children(self.process.pid)]
+        return max(peak_rss_mb(pid) for pid in pids)
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -123,6 +130,19 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def percentiles(seconds: Sequence[float]) -> dict[str, float]:

@@ -194,3 +194,57 @@ def _earns(url: str) -> int:
         ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def test_serve_with_processes_answers_and_stops_them_all(
+    fresh_database_url: str,
+) -> None:
+    """``--processes 2``: two API processes run under the parent, the port answers,
+    and SIGTERM stops the parent and both children."""
+    with serving(fresh_database_url, "--demo", "--processes", "2") as server:
+        assert "(2 processes)" in server.banner[0]
+        token = next(line for line in server.banner if "admin key" in line).split()[-1]
+        children = _children_of(server.process.pid)
+        deadline = time.monotonic() + 60
+        while len(children) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            children = _children_of(server.process.pid)
+        for n in range(40):
+            status, created = server.call("POST", "/v1/customers", token,
+                                          {"external_ref": f"p-{n}"})  # fmt: skip
+            assert status == 201, created
+        assert len(children) == 2
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(60) == 0
+    for pid in children:
+        assert not os.path.exists(f"/proc/{pid}") or _zombie(pid), f"child {pid} still runs"
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and "multiprocessing.spawn" in _cmdline(int(name)):
+                found.append(int(name))
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

@@ -11,6 +11,7 @@ import typer
 
 from punchcard.config import Settings
 from punchcard.entrypoints.cli.console import one_line_errors
+from punchcard.entrypoints.http import processes as several
 from punchcard.entrypoints.http import serve as serving
 from punchcard.entrypoints.http.app import create_app
 from punchcard.entrypoints.worker.runner import Worker
@@ -21,8 +22,10 @@ def _say(line: str = "") -> None:
     typer.echo(line)  # plain, never wrapped: a token or a curl line must copy whole
 
 
-def _banner(base: str, access: serving.DemoAccess | None, worker: Worker | None) -> None:
-    _say(f"punchcard API on {base}")
+def _banner(
+    base: str, access: serving.DemoAccess | None, worker: Worker | None, processes: int = 1
+) -> None:
+    _say(f"punchcard API on {base}" + (f" ({processes} processes)" if processes > 1 else ""))
     _say(f"API docs: {base}/docs   (OpenAPI: {base}/openapi.json)")
     _say(f"console: {base}/console/   (sign in with an operator, approver or auditor API key)")
     if access is not None:
@@ -54,6 +57,14 @@ def serve(
             "scheduled expiry and warnings, hold expiry, pending points, sealing.",
         ),
     ] = True,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="API processes on the one socket; one per core lets the API use them all.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (uvicorn) on the embedded PostgreSQL, or PUNCHCARD_DATABASE_URL."""
     sock = serving.listen(host, port)
@@ -65,8 +76,12 @@ def serve(
             app = create_app(loyalty)
             access = serving.seed_demo(loyalty, app) if demo else None
             jobs = serving.worker_for_app(loyalty, app) if worker else None
-            _banner(base, access, jobs)
-            serving.run(app, sock, jobs)
+            _banner(base, access, jobs, processes)
+            if processes == 1:
+                serving.run(app, sock, jobs)
+            else:
+                several.run(sock, processes=processes, database_url=loyalty.ledger.database.url,
+                            worker=jobs)  # fmt: skip
     except KeyboardInterrupt:
         pass
     finally:
