@@ -6,6 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from punchcard.domain import errors, validation
 
@@ -133,3 +135,34 @@ def test_metadata_depth_is_limited() -> None:
         node = node["x"]  # type: ignore[assignment]
     with pytest.raises(errors.InvalidMetadata, match="nests deeper"):
         validation.metadata(deep)
+
+
+_LEAVES = (
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+    | st.sampled_from(["a\x00", 0.5, Decimal(1), b"x"])
+)  # fmt: skip
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=3) | st.sampled_from([1, "k\x00"]), inner, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.text(max_size=3), _VALUES, max_size=4))
+def test_metadata_fast_path_agrees_with_the_path_naming_check(value: dict[str, object]) -> None:
+    """What metadata() gives (or the error it raises) is what the node-by-node check,
+    which names the path, gives: the fast path only skips building the paths."""
+    try:
+        expected: object = validation._json_value(value, path="metadata", depth=0)
+    except errors.InvalidMetadata as exc:
+        expected = ("refused", str(exc))
+    try:
+        found: object = validation.metadata(value)
+    except errors.InvalidMetadata as exc:
+        found = ("refused", str(exc))
+    assert found == expected
