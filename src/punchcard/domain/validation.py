@@ -128,7 +128,7 @@ def _plain(value: object, depth: int) -> JsonValue:
     if depth > MAX_METADATA_DEPTH:
         raise _NotPlain
     if value is None or isinstance(value, int):  # bool is an int
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, str):
         if "\x00" in value:
             raise _NotPlain
