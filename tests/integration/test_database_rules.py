@@ -182,3 +182,50 @@ def test_unknown_hold_and_transaction_references_are_refused(ledger: Ledger, ten
         ledger.void(tenant, 999_999_999, idempotency_key="void-nothing")
     with pytest.raises(errors.UnknownTransaction):
         ledger.reverse(tenant, 999_999_999, idempotency_key="reverse-nothing")
+
+
+_CHANGED = {
+    "text": "{column} || 'x'",
+    "bytea": "sha256({column})",
+    "timestamp with time zone": "{column} + interval '1 second'",
+}
+
+
+def test_an_operation_is_finished_once_and_no_other_column_changes(
+    ledger: Ledger, tenant: str
+) -> None:
+    """The operations guard lets one UPDATE write the result (and inputs) of an
+    unfinished operation and nothing else: each other column, changed alongside the
+    result, is refused; so is a second result. Every column of the table is tried,
+    so a column added later must be known to the guard (and to this test)."""
+    with ledger.database.connection() as conn:
+        columns = conn.execute(
+            "SELECT column_name, data_type, is_identity FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = 'operations'"
+            " AND column_name NOT IN ('result', 'inputs') ORDER BY ordinal_position"
+        ).fetchall()
+        assert {c for c, _, _ in columns} >= {"tenant_id", "id", "idempotency_key", "kind"}
+        row = conn.execute(
+            "INSERT INTO operations (tenant_id, idempotency_key, kind, request_hash)"
+            " VALUES (%s, 'guarded', 'Test', %s) RETURNING id",
+            (tenant, bytes(32)),
+        ).fetchone()
+        assert row is not None
+        conn.commit()
+        where = " WHERE tenant_id = %(tenant)s AND id = %(id)s"
+        params = {"tenant": tenant, "id": row[0]}
+        for column, data_type, identity in columns:
+            if identity == "YES":
+                change = "DEFAULT"
+            else:
+                assert data_type in _CHANGED, f"no change for {column} ({data_type}) here"
+                change = _CHANGED[data_type].format(column=column)
+            statement = f"UPDATE operations SET result = '{{}}', {column} = {change}" + where
+            with pytest.raises(errors.ImmutableRecord, match="append-only"), translated():
+                conn.execute(statement, params)
+            conn.rollback()
+        finish = "UPDATE operations SET result = '{}', inputs = '{}'" + where
+        conn.execute(finish, params)
+        conn.commit()
+        with pytest.raises(errors.ImmutableRecord, match="append-only"), translated():
+            conn.execute(finish, params)
