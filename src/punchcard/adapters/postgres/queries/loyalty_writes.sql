@@ -25,7 +25,12 @@ SELECT c.id, c.external_ref, c.deficit, c.debt, c.version,
          LIMIT 1),
        c.attributes, c.event_counts, t.tier, t.since
   FROM customers c
-  LEFT JOIN customer_tiers t ON t.tenant_id = c.tenant_id AND t.customer_id = c.id
+  -- A lookup of each customer's own tier row: OFFSET 0 keeps the planner from making
+  -- it a join, which with a tenant's statistics stale (one that grows fast, as in an
+  -- import) scanned every tier row of the tenant for each customer (22 ms for 115).
+  LEFT JOIN LATERAL (SELECT t.tier, t.since FROM customer_tiers t
+                      WHERE t.tenant_id = c.tenant_id AND t.customer_id = c.id
+                     OFFSET 0) t ON true
  WHERE c.tenant_id = %(tenant)s AND c.id = ANY(%(ids)b::text[])
  ORDER BY c.id
    FOR UPDATE OF c
