@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
+import httpx
 import psycopg
 
 from punchcard.adapters.postgres.database import Database
@@ -214,10 +215,27 @@ def test_serve_with_processes_answers_and_stops_them_all(
                                           {"external_ref": f"p-{n}"})  # fmt: skip
             assert status == 201, created
         assert len(children) == 2
+        _console_session_holds(server.port, token)
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(60) == 0
     for pid in children:
         assert not os.path.exists(f"/proc/{pid}") or _zombie(pid), f"child {pid} still runs"
+
+
+def _console_session_holds(port: int, token: str) -> None:
+    """A console session made by one process is good in the others: each request
+    on a connection of its own, so the kernel hands them to both."""
+    limits = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", limits=limits) as client:
+        form = client.get("/console/sign-in")
+        marker = 'name="csrf" value="'
+        start = form.text.index(marker) + len(marker)
+        csrf = form.text[start : form.text.index('"', start)]
+        signed = client.post("/console/sign-in", data={"api_key": token, "csrf": csrf})
+        assert signed.status_code in (200, 303), signed.text[:300]
+        for _ in range(20):
+            page = client.get("/console/", follow_redirects=False)
+            assert page.status_code == 200, (page.status_code, page.headers.get("location"))
 
 
 def _children_of(pid: int) -> list[int]:

@@ -7,7 +7,9 @@ binds the socket, opens the database (starting the embedded PostgreSQL if need
 be), seeds the demo and runs the background worker, as with one process; then
 uvicorn's supervisor starts N API processes on the same socket (the kernel hands
 each connection to one of them) and restarts any that dies. Each process has its
-own connection pool, API-key cache, rate-limit buckets and ``/metrics`` counters.
+own connection pool, API-key cache, rate-limit buckets and ``/metrics`` counters;
+console sessions work across them (the parent gives them one sealing secret
+unless PUNCHCARD_CONSOLE_SECRET sets it).
 
     run(sock, processes=2, worker=jobs)      # in the parent
     app_from_env()                           # in each child, by uvicorn
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import secrets
 import signal
 import socket
 
@@ -25,6 +28,7 @@ from fastapi import FastAPI
 
 from punchcard.config import Settings
 from punchcard.entrypoints.http import serve as serving
+from punchcard.entrypoints.console.session import SECRET_ENV
 from punchcard.entrypoints.http.app import create_app
 from punchcard.entrypoints.worker.runner import Worker
 from punchcard.service_layer.loyalty.facade import Loyalty
@@ -48,6 +52,9 @@ def run(sock: socket.socket, *, processes: int, database_url: str, worker: Worke
     """Serve with ``processes`` API processes until SIGINT or SIGTERM; the worker runs
     here, in the parent. Returns once every child has finished its requests."""
     os.environ["PUNCHCARD_DATABASE_URL"] = database_url
+    # Console sessions are sealed with this secret; each process would pick a random
+    # one of its own, and a session made in one would be refused by the others.
+    os.environ.setdefault(SECRET_ENV, secrets.token_urlsafe(32))
     config = uvicorn.Config(
         FACTORY, factory=True, workers=processes, log_config=None, access_log=False,
         server_header=False, proxy_headers=False,
