@@ -27,8 +27,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from punchcard.config import Settings
-from punchcard.entrypoints.http import serve as serving
 from punchcard.entrypoints.console.session import SECRET_ENV
+from punchcard.entrypoints.http import serve as serving
 from punchcard.entrypoints.http.app import create_app
 from punchcard.entrypoints.worker.runner import Worker
 from punchcard.service_layer.loyalty.facade import Loyalty
