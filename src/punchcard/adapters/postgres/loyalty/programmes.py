@@ -24,10 +24,15 @@ class ProgrammeCache:
         cached = self._by_tenant.get(tenant)
         if cached is not None and version is not None and cached[0] == version:
             return cached[1]
-        row = conn.execute(query("programme"), {"tenant": tenant}).fetchone()
+        # Without a version the stored one is read (a change is seen at once), but
+        # the settings come back, and are parsed, only when it is not the cached one.
+        known = None if cached is None else cached[0]
+        row = conn.execute(query("programme"), {"tenant": tenant, "known": known}).fetchone()
         if row is None:
             raise UnknownProgramme(f"tenant {tenant!r} has no loyalty programme; create one first")
         stored_version, settings = row
+        if settings is None and cached is not None:
+            return cached[1]
         programme = programme_from_json(settings)
         with self._lock:
             self._by_tenant[tenant] = (stored_version, programme)

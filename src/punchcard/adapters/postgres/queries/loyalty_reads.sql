@@ -4,7 +4,9 @@
 SELECT DISTINCT tenant_id FROM programmes ORDER BY tenant_id
 
 -- name: programme
-SELECT version, settings FROM programmes WHERE tenant_id = %(tenant)s
+-- The settings only when they are not the version the caller has parsed already.
+SELECT version, CASE WHEN version IS DISTINCT FROM %(known)s::int THEN settings END
+  FROM programmes WHERE tenant_id = %(tenant)s
 
 -- name: customer_by_id
 SELECT id, external_ref, created_at FROM customers WHERE tenant_id = %(tenant)s AND id = %(id)s
