@@ -21,6 +21,7 @@ from typing import IO, Any
 
 import httpx
 import psycopg
+from bench.harness import children
 
 from punchcard.adapters.postgres.database import Database
 from punchcard.domain.loyalty.programme import default_programme
@@ -239,17 +240,8 @@ def _console_session_holds(port: int, token: str) -> None:
 
 
 def _children_of(pid: int) -> list[int]:
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and "multiprocessing.spawn" in _cmdline(int(name)):
-                found.append(int(name))
-    return found
+    """The API processes uvicorn's supervisor started (not its resource tracker)."""
+    return [child for child in children(pid) if "multiprocessing.spawn" in _cmdline(child)]
 
 
 def _cmdline(pid: int) -> str:

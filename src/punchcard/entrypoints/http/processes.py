@@ -55,10 +55,7 @@ def run(sock: socket.socket, *, processes: int, database_url: str, worker: Worke
     # Console sessions are sealed with this secret; each process would pick a random
     # one of its own, and a session made in one would be refused by the others.
     os.environ.setdefault(SECRET_ENV, secrets.token_urlsafe(32))
-    config = uvicorn.Config(
-        FACTORY, factory=True, workers=processes, log_config=None, access_log=False,
-        server_header=False, proxy_headers=False,
-    )  # fmt: skip
+    config = serving.uvicorn_config(FACTORY, factory=True, workers=processes)
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     if worker is not None:
         worker.start()

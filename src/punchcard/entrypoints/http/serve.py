@@ -267,9 +267,7 @@ def run(app: FastAPI, sock: socket.socket, sweeper: Sweeper | Worker | None) -> 
     requests in flight first; the caller closes the database afterwards.
 
     Raises KeyboardInterrupt once stopped by a signal, so the caller's clean-up runs."""
-    config = uvicorn.Config(app, log_config=None, access_log=False, server_header=False,
-                            proxy_headers=False)  # fmt: skip
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app))
     # Uvicorn re-raises the signal that stopped it; a SIGTERM would otherwise end
     # the process before the embedded PostgreSQL is stopped.
     main = threading.current_thread() is threading.main_thread()
@@ -284,6 +282,13 @@ def run(app: FastAPI, sock: socket.socket, sweeper: Sweeper | Worker | None) -> 
         if main:
             signal.signal(signal.SIGTERM, previous)
         sock.close()
+
+
+def uvicorn_config(app: FastAPI | str, **options: object) -> uvicorn.Config:
+    """How punchcard runs uvicorn, in one process or several: logging is ours (JSON,
+    one line per request), no Server header, no proxy headers trusted."""
+    return uvicorn.Config(app, log_config=None, access_log=False, server_header=False,
+                          proxy_headers=False, **options)  # type: ignore[arg-type]  # fmt: skip
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
